@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+
+namespace LeakNode.Matching.Digests;
+
+/// <summary>
+/// Turns a plaintext token into its <see cref="TokenDigest"/>. Runs where plaintext may exist: the cloud,
+/// a local rule file being loaded, an offline helper. The digest keeps nothing from which more than half of
+/// the token can be read back.
+/// </summary>
+public sealed class TokenDigester
+{
+    private readonly DigestKey _key;
+
+    public TokenDigester(DigestKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        _key = key;
+    }
+
+    /// <summary>The key digests are made with.</summary>
+    public DigestKey Key => _key;
+
+    /// <summary>Digests a token given as bytes.</summary>
+    /// <exception cref="ArgumentException">The token is shorter than <see cref="WindowPlan.MinTokenLength"/> or longer than supported.</exception>
+    public TokenDigest Digest(string id, ReadOnlySpan<byte> token)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        var length = token.Length;
+        if (length < WindowPlan.MinTokenLength || length > WindowPlan.MaxSupportedTokenLength)
+        {
+            throw new ArgumentException(
+                $"Token '{id}' has {length} bytes; tokens are {WindowPlan.MinTokenLength} to {WindowPlan.MaxSupportedTokenLength} bytes.",
+                nameof(token));
+        }
+
+        var width = WindowPlan.WindowWidth(length);
+        var count = WindowPlan.DigestWindowCount(length);
+        var spanStart = ChooseSpan(token, WindowPlan.SpanLength(length));
+
+        var windows = new uint[count];
+        for (var i = 0; i < count; i++)
+        {
+            var window = WindowHash.Read(token.Slice(spanStart + i, Math.Min(8, length - spanStart - i)), width);
+            windows[i] = WindowHash.Hash(window, _key.WindowKey0, _key.WindowKey1);
+        }
+
+        return new TokenDigest(id, length, spanStart, windows, Hmac(token));
+    }
+
+    /// <summary>Digests a token given as a string, encoded as UTF-8 (the bytes it travels as in HTTP).</summary>
+    public TokenDigest Digest(string id, string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(token);
+        try
+        {
+            return Digest(id, bytes);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    /// <summary>The truncated whole-token HMAC, as the matcher compares it.</summary>
+    internal byte[] Hmac(ReadOnlySpan<byte> token)
+    {
+        Span<byte> full = stackalloc byte[32];
+        HMACSHA256.HashData(_key.HmacKey, token, full);
+        return full[..TokenDigest.HmacLength].ToArray();
+    }
+
+    /// <summary>
+    /// Picks where the anchor span sits: the span with the most distinct bytes, the last one on a tie.
+    /// Token formats put their fixed parts first (<c>sk_live_</c>, <c>ghp_</c>, <c>xoxb-</c>, <c>eyJhbGci</c>),
+    /// and a span inside a fixed part would put many tokens of a set on the same windows; the random part is
+    /// where windows are rare, and it usually ends the token.
+    /// </summary>
+    internal static int ChooseSpan(ReadOnlySpan<byte> token, int spanLength)
+    {
+        Span<int> counts = stackalloc int[256];
+        var distinct = 0;
+        for (var i = 0; i < spanLength; i++)
+        {
+            if (counts[token[i]]++ == 0)
+            {
+                distinct++;
+            }
+        }
+
+        var best = 0;
+        var bestDistinct = distinct;
+        for (var start = 1; start + spanLength <= token.Length; start++)
+        {
+            if (--counts[token[start - 1]] == 0)
+            {
+                distinct--;
+            }
+            if (counts[token[start + spanLength - 1]]++ == 0)
+            {
+                distinct++;
+            }
+            if (distinct >= bestDistinct)
+            {
+                best = start;
+                bestDistinct = distinct;
+            }
+        }
+        return best;
+    }
+}

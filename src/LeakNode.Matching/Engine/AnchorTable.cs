@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace LeakNode.Matching.Engine;
+
+/// <summary>
+/// Maps an anchor hash to the (token, anchor number) pairs that have it. Consulted only after the filter
+/// passes a probe. Linear probing inside fixed pages of 4096 entries, each entry 8 bytes:
+/// <c>hash:32 | token+1:29 | anchor:3</c>, zero when empty. Pages are copied on write, so an update costs the
+/// pages it touches and readers of earlier versions keep theirs.
+/// </summary>
+/// <remarks>
+/// The entry keeps the whole 32-bit anchor hash, and the page and slot derive from that hash alone: an entry
+/// can be moved to a bigger table, or into a fresh filter, without the digest it came from. The hash also
+/// serves as the check before the HMAC: a filter pass on a window that is not an anchor meets an equal hash
+/// with probability about 2^-32 per entry, so HMACs run on real window matches only.
+/// </remarks>
+internal sealed class AnchorTable
+{
+    internal const int PageBits = 12;
+    internal const int PageSize = 1 << PageBits;
+    private const int PageMask = PageSize - 1;
+
+    /// <summary>A build fills pages to three quarters: probe runs stay short (about 2.5 entries on a miss).</summary>
+    private const int BuildLoadPercent = 75;
+
+    /// <summary>An update may fill a page up to 15/16 before the table grows.</summary>
+    private const int MaxPageLoad = PageSize - (PageSize / 16);
+
+    /// <summary>Spreads slots independently of the page index: the murmur3 32-bit finaliser constant.</summary>
+    private const uint SlotMultiplier = 0x85EBCA6Bu;
+
+    internal const int MaxTokenIndex = (1 << 29) - 2;
+
+    /// <summary>Above this overall load an update grows the table instead of spilling into the overflow.</summary>
+    private const int GrowLoadPercent = 85;
+
+    private readonly ulong[][] _pages;
+    private readonly int[] _pageCounts;
+    private readonly bool[] _owned;
+    private Dictionary<uint, ulong[]>? _overflow;
+    private bool _overflowOwned;
+    private bool _frozen;
+    private long _count;
+
+    private AnchorTable(int pageCount)
+    {
+        _pages = new ulong[pageCount][];
+        _pageCounts = new int[pageCount];
+        _owned = new bool[pageCount];
+        for (var i = 0; i < pageCount; i++)
+        {
+            _pages[i] = new ulong[PageSize];
+            _owned[i] = true;
+        }
+    }
+
+    private AnchorTable(AnchorTable source)
+    {
+        _pages = (ulong[][])source._pages.Clone();
+        _pageCounts = (int[])source._pageCounts.Clone();
+        _owned = new bool[_pages.Length];
+        _overflow = source._overflow;
+        _count = source._count;
+    }
+
+    public long Count => _count;
+
+    public int PageCount => _pages.Length;
+
+    public long Bytes => ((long)_pages.Length * PageSize * sizeof(ulong)) + ((long)_pages.Length * (sizeof(int) + IntPtr.Size + 1));
+
+    public static AnchorTable ForAnchors(long anchors)
+    {
+        var pages = (int)Math.Max(1, ((anchors * 100 / BuildLoadPercent) + PageSize - 1) / PageSize);
+        return new AnchorTable(pages);
+    }
+
+    public AnchorTable Fork() => new(this);
+
+    public void Freeze() => _frozen = true;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Entry(uint hash, int token, int anchor)
+    {
+        Debug.Assert((uint)token <= MaxTokenIndex && (uint)anchor < 8);
+        return ((ulong)hash << 32) | ((uint)(token + 1) << 3) | (uint)anchor;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint HashOf(ulong entry) => (uint)(entry >> 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TokenOf(ulong entry) => (int)(((uint)entry >> 3) - 1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int AnchorOf(ulong entry) => (int)(entry & 7);
+
+    /// <summary>The page that holds entries of this hash, and the slot where its probe run starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong[] Page(uint hash, out int slot)
+    {
+        slot = (int)((hash * SlotMultiplier) >> (32 - PageBits));
+        return _pages[(int)(((ulong)hash * (uint)_pages.Length) >> 32)];
+    }
+
+    /// <summary>
+    /// Entries that did not fit their page: only when many anchors share one hash (the same token in many
+    /// leaks, or windows a whole token family shares), since random hashes fill pages evenly. Null when none.
+    /// </summary>
+    public Dictionary<uint, ulong[]>? Overflow => _overflow;
+
+    /// <summary>How many entries have this hash (the matcher avoids anchors many tokens share).</summary>
+    public int CountOf(uint hash)
+    {
+        var page = Page(hash, out var slot);
+        var count = 0;
+        for (var entry = page[slot]; entry != 0; entry = page[slot = (slot + 1) & PageMask])
+        {
+            if (HashOf(entry) == hash)
+            {
+                count++;
+            }
+        }
+        if (_overflow is not null && _overflow.TryGetValue(hash, out var spilled))
+        {
+            count += spilled.Length;
+        }
+        return count;
+    }
+
+    /// <summary>Adds an entry. False when the table is too full: the caller grows it.</summary>
+    public bool TryAdd(ulong entry)
+    {
+        if (_frozen)
+        {
+            throw new InvalidOperationException("A published table is read-only; fork it to change it.");
+        }
+
+        var hash = HashOf(entry);
+        var pageIndex = (int)(((ulong)hash * (uint)_pages.Length) >> 32);
+        if (_pageCounts[pageIndex] >= MaxPageLoad)
+        {
+            if (_count * 100 >= (long)_pages.Length * PageSize * GrowLoadPercent)
+            {
+                return false;
+            }
+            Spill(hash, entry);
+            return true;
+        }
+
+        if (!_owned[pageIndex])
+        {
+            _pages[pageIndex] = (ulong[])_pages[pageIndex].Clone();
+            _owned[pageIndex] = true;
+        }
+
+        var page = _pages[pageIndex];
+        var slot = (int)((hash * SlotMultiplier) >> (32 - PageBits));
+        while (page[slot] != 0)
+        {
+            slot = (slot + 1) & PageMask;
+        }
+        page[slot] = entry;
+        _pageCounts[pageIndex]++;
+        _count++;
+        return true;
+    }
+
+    private void Spill(uint hash, ulong entry)
+    {
+        if (!_overflowOwned)
+        {
+            _overflow = _overflow is null ? [] : new Dictionary<uint, ulong[]>(_overflow);
+            _overflowOwned = true;
+        }
+        _overflow![hash] = _overflow.TryGetValue(hash, out var spilled) ? [.. spilled, entry] : [entry];
+        _count++;
+    }
+
+    /// <summary>Every entry, in page order, then the overflow.</summary>
+    public IEnumerable<ulong> Entries()
+    {
+        foreach (var page in _pages)
+        {
+            foreach (var entry in page)
+            {
+                if (entry != 0)
+                {
+                    yield return entry;
+                }
+            }
+        }
+        if (_overflow is not null)
+        {
+            foreach (var spilled in _overflow.Values)
+            {
+                foreach (var entry in spilled)
+                {
+                    yield return entry;
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds an entry to a table being built, which is sized so that it never needs to grow.</summary>
+    public void Add(ulong entry)
+    {
+        if (!TryAdd(entry))
+        {
+            throw new InvalidOperationException("An anchor table was sized too small for its build.");
+        }
+    }
+
+    /// <summary>A table with room for <paramref name="anchors"/> at build load, holding the entries <paramref name="keep"/> maps to a token.</summary>
+    public AnchorTable Rebuilt(long anchors, Func<int, int> keep)
+    {
+        var table = ForAnchors(anchors);
+        foreach (var entry in Entries())
+        {
+            var token = keep(TokenOf(entry));
+            if (token >= 0)
+            {
+                table.Add(Entry(HashOf(entry), token, AnchorOf(entry)));
+            }
+        }
+        return table;
+    }
+}
