@@ -589,16 +589,22 @@ public sealed class TokenMatcher
     /// <summary>What a build of this size will hold, within a few percent: checked before any allocation.</summary>
     internal static long EstimateBytes(long tokens, long leaks, ReadOnlySpan<long> anchors, long idBytes)
     {
-        long bytes = (tokens * 32) + (leaks * 20) + (leaks * 8) + idBytes;
+        var bytes = PagedBytes(tokens, TokenPageBits, 32)
+            + PagedBytes(leaks, LeakPageBits, 20)
+            + PagedBytes(idBytes, 16, 1)
+            + LeakIdMap.BytesFor(leaks);
         foreach (var count in anchors)
         {
             if (count > 0)
             {
-                bytes += AnchorFilter.ForAnchorsBytes(count) + (count * 8 * 100 / 75);
+                bytes += AnchorFilter.ForAnchorsBytes(count) + AnchorTable.ForAnchorsBytes(count);
             }
         }
         return bytes;
     }
+
+    private static long PagedBytes(long items, int pageBits, int itemBytes) =>
+        Math.Max(1, (items + (1L << pageBits) - 1) >> pageBits) * (1L << pageBits) * itemBytes;
 
     private static long IdCost(string? id) => string.IsNullOrEmpty(id) ? 0 : Encoding.UTF8.GetByteCount(id) + 1;
 

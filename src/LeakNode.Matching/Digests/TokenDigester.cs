@@ -71,13 +71,16 @@ public sealed class TokenDigester
     }
 
     /// <summary>
-    /// Picks where the anchor span sits: the span with the most distinct bytes, the last one on a tie.
-    /// Token formats put their fixed parts first (<c>sk_live_</c>, <c>ghp_</c>, <c>xoxb-</c>, <c>eyJhbGci</c>),
-    /// and a span inside a fixed part would put many tokens of a set on the same windows; the random part is
-    /// where windows are rare, and it usually ends the token.
+    /// Picks where the anchor span sits: the last span whose count of distinct bytes is within an eighth of the
+    /// best. Token formats put their fixed parts first (<c>sk_live_</c>, <c>ghp_</c>, <c>xoxb-</c>,
+    /// <c>eyJhbGci</c>), and a span inside a fixed part would put many tokens of a set on the same windows; the
+    /// random part usually ends the token, so the end wins unless it is clearly poorer (a fixed suffix such as
+    /// <c>-prod-eu-west-1</c> or padding).
     /// </summary>
     internal static int ChooseSpan(ReadOnlySpan<byte> token, int spanLength)
     {
+        var positions = token.Length - spanLength + 1;
+        Span<int> distinctAt = positions <= 512 ? stackalloc int[positions] : new int[positions];
         Span<int> counts = stackalloc int[256];
         var distinct = 0;
         for (var i = 0; i < spanLength; i++)
@@ -87,10 +90,8 @@ public sealed class TokenDigester
                 distinct++;
             }
         }
-
-        var best = 0;
-        var bestDistinct = distinct;
-        for (var start = 1; start + spanLength <= token.Length; start++)
+        distinctAt[0] = distinct;
+        for (var start = 1; start < positions; start++)
         {
             if (--counts[token[start - 1]] == 0)
             {
@@ -100,12 +101,21 @@ public sealed class TokenDigester
             {
                 distinct++;
             }
-            if (distinct >= bestDistinct)
+            distinctAt[start] = distinct;
+        }
+
+        var best = 0;
+        foreach (var value in distinctAt)
+        {
+            best = Math.Max(best, value);
+        }
+        var good = best - Math.Max(1, spanLength / 8);
+        for (var start = positions - 1; ; start--)
+        {
+            if (distinctAt[start] >= good)
             {
-                best = start;
-                bestDistinct = distinct;
+                return start;
             }
         }
-        return best;
     }
 }

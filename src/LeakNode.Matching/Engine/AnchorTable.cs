@@ -70,11 +70,12 @@ internal sealed class AnchorTable
 
     public long Bytes => ((long)_pages.Length * PageSize * sizeof(ulong)) + ((long)_pages.Length * (sizeof(int) + IntPtr.Size + 1));
 
-    public static AnchorTable ForAnchors(long anchors)
-    {
-        var pages = (int)Math.Max(1, ((anchors * 100 / BuildLoadPercent) + PageSize - 1) / PageSize);
-        return new AnchorTable(pages);
-    }
+    public static AnchorTable ForAnchors(long anchors) => new(PagesFor(anchors));
+
+    /// <summary>The size of a table built for this many anchors.</summary>
+    public static long ForAnchorsBytes(long anchors) => (long)PagesFor(anchors) * PageSize * sizeof(ulong);
+
+    private static int PagesFor(long anchors) => (int)Math.Max(1, ((anchors * 100 / BuildLoadPercent) + PageSize - 1) / PageSize);
 
     public AnchorTable Fork() => new(this);
 

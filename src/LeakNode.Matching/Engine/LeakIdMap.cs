@@ -23,6 +23,9 @@ internal sealed class LeakIdMap
 
     public long Bytes => (long)_slots.Length * sizeof(int);
 
+    /// <summary>The size of a map built for this many leaks.</summary>
+    public static long BytesFor(long leaks) => (long)SlotsFor((int)Math.Min(leaks, int.MaxValue / 4)) * sizeof(int);
+
     public LeakIdMap Clone() => new((int[])_slots.Clone(), _count);
 
     /// <summary>The index of the live-or-removed leak with this id, or -1.</summary>
