@@ -1,5 +1,6 @@
 using LeakNode.Matching.Rules;
 using LeakNode.Matching.Tests.Support;
+using LeakNode.Testing;
 
 namespace LeakNode.Matching.Tests;
 

@@ -2,6 +2,7 @@ using System.Text;
 using LeakNode.Matching.Digests;
 using LeakNode.Matching.Rules;
 using LeakNode.Matching.Tests.Support;
+using LeakNode.Testing;
 
 namespace LeakNode.Matching.Tests;
 

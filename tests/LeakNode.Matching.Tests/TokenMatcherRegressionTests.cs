@@ -1,6 +1,7 @@
 using System.Text;
 using LeakNode.Matching.Rules;
 using LeakNode.Matching.Tests.Support;
+using LeakNode.Testing;
 
 namespace LeakNode.Matching.Tests;
 

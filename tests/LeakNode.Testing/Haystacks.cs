@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LeakNode.Matching.Tests.Support;
+namespace LeakNode.Testing;
 
 /// <summary>Random inspected data: HTTP-ish text, base64 blobs, binary noise, with tokens planted where asked.</summary>
 public static class Haystacks

@@ -1,4 +1,4 @@
-namespace LeakNode.Matching.Tests.Support;
+namespace LeakNode.Testing;
 
 /// <summary>The naive reference: at every offset, compare every token. Slow, obviously right.</summary>
 public static class Oracle

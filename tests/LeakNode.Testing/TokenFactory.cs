@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LeakNode.Matching.Tests.Support;
+namespace LeakNode.Testing;
 
 /// <summary>
 /// Generates tokens shaped like the real formats a node will see (fixed prefixes, alphabets and lengths), and

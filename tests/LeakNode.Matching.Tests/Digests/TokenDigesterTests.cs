@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using LeakNode.Matching.Digests;
 using LeakNode.Matching.Tests.Support;
+using LeakNode.Testing;
 
 namespace LeakNode.Matching.Tests.Digests;
 
