@@ -469,6 +469,8 @@ public sealed class TokenMatcher
                 IdRef = ids.Add(digest.Id),
                 Length = (ushort)digest.Length,
                 AnchorOffset = (ushort)(digest.SpanStart + choice),
+                CheckFirst = (ushort)digest.Windows[choice],
+                CheckLast = (ushort)digest.Windows[choice + group.Stride - 1],
             });
             group.AddToken(tokenIndex, digest.Length, digest.Windows.AsSpan(choice, group.Stride));
         }

@@ -21,9 +21,8 @@ internal static class WindowHash
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Hash(ulong window, uint key0, uint key1)
     {
-        ulong low = (uint)window + key0;
-        ulong high = (uint)(window >> 32) + key1;
-        return (uint)(((uint)low * (ulong)(uint)high) >> 32);
+        ulong product = (ulong)((uint)window + key0) * ((uint)(window >> 32) + key1);
+        return (uint)(product >> 32) ^ (uint)product;
     }
 
     /// <summary>The mask that keeps the low <paramref name="width"/> bytes of a 64-bit window read.</summary>
