@@ -207,7 +207,7 @@ public sealed class TokenMatcher
         {
             if (anchors[g] > 0)
             {
-                groups[g] = AnchorGroup.Create(g, anchors[g]);
+                groups[g] = AnchorGroup.CreateForBuild(g, anchors[g]);
             }
         }
 
@@ -220,6 +220,10 @@ public sealed class TokenMatcher
         {
             AddLeak(leak, groups, tokenStore, leakStore, idStore, (_, hash) => sketch.Count(hash));
             leakMap.Set(leakStore.Count - 1, idStore, leakStore);
+        }
+        foreach (var group in groups)
+        {
+            group?.FinishBuild();
         }
 
         return new TokenMatcher(

@@ -103,6 +103,17 @@ internal sealed class AnchorFilter
         Interlocked.Increment(ref _anchors);
     }
 
+    /// <summary>Adds the hashes of entries to a filter no reader can see yet (no atomics needed).</summary>
+    public void AddBuilding(ReadOnlySpan<ulong> entries)
+    {
+        foreach (var entry in entries)
+        {
+            var hash = AnchorTable.HashOf(entry);
+            _words[hash >> Shift] |= BitMask(hash);
+        }
+        _anchors += entries.Length;
+    }
+
     public bool MayContain(uint hash)
     {
         var mask = BitMask(hash);

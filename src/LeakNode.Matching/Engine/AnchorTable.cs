@@ -102,7 +102,7 @@ internal sealed class AnchorTable
     public ulong[] Page(uint hash, out int slot)
     {
         slot = (int)((hash * SlotMultiplier) >> (32 - PageBits));
-        return _pages[(int)(((ulong)hash * (uint)_pages.Length) >> 32)];
+        return _pages[PageIndex(hash)];
     }
 
     /// <summary>
@@ -151,7 +151,7 @@ internal sealed class AnchorTable
         }
 
         var hash = HashOf(entry);
-        var pageIndex = (int)(((ulong)hash * (uint)_pages.Length) >> 32);
+        var pageIndex = PageIndex(hash);
         if (_pageCounts[pageIndex] >= MaxPageLoad)
         {
             if (_count * 100 >= (long)_pages.Length * PageSize * GrowLoadPercent)
@@ -215,6 +215,32 @@ internal sealed class AnchorTable
             }
         }
     }
+
+    /// <summary>
+    /// The entries ordered by page (a counting sort), so that inserting them touches one page at a time. The
+    /// page index grows with the hash, so this is also hash order.
+    /// </summary>
+    public ulong[] SortByPage(ReadOnlySpan<ulong> entries)
+    {
+        var starts = new int[_pages.Length + 1];
+        foreach (var entry in entries)
+        {
+            starts[PageIndex(HashOf(entry)) + 1]++;
+        }
+        for (var p = 1; p < starts.Length; p++)
+        {
+            starts[p] += starts[p - 1];
+        }
+        var sorted = new ulong[entries.Length];
+        foreach (var entry in entries)
+        {
+            sorted[starts[PageIndex(HashOf(entry))]++] = entry;
+        }
+        return sorted;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int PageIndex(uint hash) => (int)(((ulong)hash * (uint)_pages.Length) >> 32);
 
     /// <summary>Adds an entry to a table being built, which is sized so that it never needs to grow.</summary>
     public void Add(ulong entry)

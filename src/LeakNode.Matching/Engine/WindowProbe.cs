@@ -162,30 +162,37 @@ internal static class WindowProbe
     {
         ref var data = ref MemoryMarshal.GetReference(chunk);
         var state = new State(mask, key0, key1);
-        var block = default(HashBlock);
+        var hashes = default(HashBlock);
+        var indices = default(HashBlock);
         var shiftCount = Vector128.CreateScalar((ulong)shift);
         const int BlockBytes = HashBlock.Length * 32;
         fixed (ulong* filter = words)
         {
+            var index = (ulong*)Unsafe.AsPointer(ref Unsafe.As<HashBlock, ulong>(ref indices));
             for (; i + BlockBytes <= chunk.Length; i += BlockBytes)
             {
+                // Hash the block and start every filter word's cache miss; the indices go through memory (four
+                // scalar reloads of a vector store) rather than being extracted twice from registers.
                 for (var k = 0; k < HashBlock.Length; k++)
                 {
                     var windows = Vector256.LoadUnsafe(ref Unsafe.Add(ref data, i + (k * 32))).AsUInt64();
-                    var hashes = state.Hash(windows);
-                    block[k] = hashes;
-                    var indices = Avx2.ShiftRightLogical(hashes, shiftCount);
-                    Sse.Prefetch0(filter + indices.GetElement(0));
-                    Sse.Prefetch0(filter + indices.GetElement(1));
-                    Sse.Prefetch0(filter + indices.GetElement(2));
-                    Sse.Prefetch0(filter + indices.GetElement(3));
+                    var hash = state.Hash(windows);
+                    hashes[k] = hash;
+                    indices[k] = Avx2.ShiftRightLogical(hash, shiftCount);
+                    var row = index + (k * 4);
+                    Sse.Prefetch0(filter + row[0]);
+                    Sse.Prefetch0(filter + row[1]);
+                    Sse.Prefetch0(filter + row[2]);
+                    Sse.Prefetch0(filter + row[3]);
                 }
                 for (var k = 0; k < HashBlock.Length; k++)
                 {
-                    var hits = state.TestHashes<WordLoads>(block[k], filter, shift);
-                    if (hits != 0 && Record(hits, block[k], i + (k * 32), 8, passes, ref count))
+                    var row = index + (k * 4);
+                    var gathered = Vector256.Create(filter[row[0]], filter[row[1]], filter[row[2]], filter[row[3]]);
+                    var hits = state.TestWords(hashes[k], gathered);
+                    if (hits != 0 && Record(hits, hashes[k], i + (k * 32), 8, passes, ref count))
                     {
-                        // Stop after this block row; the rows after it are probed again by the next call.
+                        // Stop after this row; the rows after it are probed again by the next call.
                         return i + ((k + 1) * 32);
                     }
                 }
@@ -307,8 +314,13 @@ internal static class WindowProbe
         {
             // The word each hash selects, fetched with one gather.
             var indices = Avx2.ShiftRightLogical(hashes, Vector128.CreateScalar((ulong)shift));
-            var gathered = TLoad.Load(filter, indices);
+            return TestWords(hashes, TLoad.Load(filter, indices));
+        }
 
+        /// <summary>Tests four hashes against the filter words they select.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int TestWords(Vector256<ulong> hashes, Vector256<ulong> gathered)
+        {
             // The three bit positions from the hash times the Fibonacci constant (the high dwords stay zero).
             var x = Avx2.MultiplyLow(hashes.AsUInt32(), _positionMultiplier);
             var p1 = Avx2.ShiftRightLogical(x, 26).AsUInt64();
