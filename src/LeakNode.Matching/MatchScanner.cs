@@ -58,9 +58,9 @@ public sealed class MatchScanner : IDisposable
     // Hashes that passed a filter but have no table entry, in this matcher version: ordinary traffic repeats
     // itself (every request carries "Accept: application/json"), so one unlucky window that passes the filter
     // passes it again and again. In the HTTP corpus the ten most frequent passing windows made over half of all
-    // passes; remembering them here skips their table walks. Direct-mapped by the hash's low bits; a slot holds
-    // zero when empty, so the hash zero is never remembered. Cleared when the scanner binds another version.
-    private readonly uint[] _absent = new uint[AbsentSlots];
+    // passes; remembering them here skips their table walks. Direct-mapped by the hash's low bits, each slot
+    // holding the group and the hash (zero when empty). Cleared when the scanner binds another version.
+    private readonly ulong[] _absent = new ulong[AbsentSlots];
     private TokenMatcher? _absentFor;
 
     private long _position;
@@ -273,10 +273,10 @@ public sealed class MatchScanner : IDisposable
         where TSink : IMatchSink, allows ref struct
     {
         // Groups share the memo: a hash absent from one group's table may be present in another's, so the
-        // group's index is folded into what is remembered.
-        var remembered = hash ^ (uint)group.Index;
-        ref var absent = ref _absent[remembered & (AbsentSlots - 1)];
-        if (absent == remembered && remembered != 0)
+        // group is remembered with the hash (as group + 1, which also keeps every remembered value non-zero).
+        var remembered = ((ulong)(group.Index + 1) << 32) | hash;
+        ref var absent = ref _absent[hash & (AbsentSlots - 1)];
+        if (absent == remembered)
         {
             return;
         }

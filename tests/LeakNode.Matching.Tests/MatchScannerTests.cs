@@ -108,6 +108,32 @@ public sealed class MatchScannerTests
         Assert.Empty(sink.Matches);
     }
 
+    [Fact]
+    public void Rent_AfterUpdate_ForgetsHashesRememberedAsAbsent()
+    {
+        // Saturate the filters (a matcher grown far past its build size by updates) so that every window of the
+        // traffic passes them and the scanner remembers each as absent from the table; then add a leak whose token
+        // the traffic holds. A scanner rented from the new version must look its windows up again.
+        var factory = new TokenFactory(31);
+        var rules = new TestRules();
+        rules.Put("seed", RuleAction.Block, factory.RealWorld());
+        var matcher = rules.Build();
+        for (var i = 0; i < 300; i++)
+        {
+            matcher = matcher.Apply(RuleSetDelta.Upsert(rules.Version, rules.NextVersion(), rules.Put($"l{i}", RuleAction.Block, factory.RealWorld(), factory.Bytes(12, 16), factory.Bytes(20, 26))));
+        }
+        var tokens = new[] { factory.RealWorld(), factory.Bytes(12, 16), factory.Bytes(20, 26) };
+        byte[] traffic = [.. tokens[0], .. " x "u8, .. tokens[1], .. " y "u8, .. tokens[2]];
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Empty(matcher.FindAll(traffic));
+        }
+        var next = matcher.Apply(RuleSetDelta.Upsert(rules.Version, rules.NextVersion(), rules.Put("new", RuleAction.Block, tokens)));
+
+        Assert.Equal(3, next.FindAll(traffic).Count);
+    }
+
     private sealed class Segments : ReadOnlySequenceSegment<byte>
     {
         private Segments(ReadOnlyMemory<byte> memory, long runningIndex)
