@@ -5,7 +5,9 @@ using LeakNode.Benchmarks;
 // (e.g. `--filter '*Scan*'`). See bench/README.md for the commands that produced the published numbers.
 if (args.Length > 0 && args[0] == "memory")
 {
-    MemoryReport.Run(args.Skip(1).Select(int.Parse).DefaultIfEmpty(0).Where(n => n > 0).ToArray());
+    MemoryReport.Run(
+        args.Skip(1).Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(int.Parse).ToArray(),
+        leakNodeOnly: args.Contains("--leaknode-only"));
     return;
 }
 

@@ -284,7 +284,8 @@ public sealed class MatchScanner : IDisposable
         var table = group.Table;
         var page = table.Page(hash, out var slot);
         var found = false;
-        for (var entry = page[slot]; entry != 0; entry = page[slot = (slot + 1) & (AnchorTable.PageSize - 1)])
+        var mask = table.SlotMask;
+        for (var entry = page[slot]; entry != 0; entry = page[slot = (slot + 1) & mask])
         {
             if (AnchorTable.HashOf(entry) == hash)
             {

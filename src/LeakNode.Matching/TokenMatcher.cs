@@ -21,8 +21,11 @@ namespace LeakNode.Matching;
 /// </remarks>
 public sealed class TokenMatcher
 {
-    private const int TokenPageBits = 11;
-    private const int LeakPageBits = 11;
+    // 512 records a page (16 KiB of tokens, 10 KiB of leaks): small enough that a small rule set does not pay
+    // for mostly empty pages (with 2048 a page, a thousand tokens took 340 bytes each), large enough that a fork
+    // at a million tokens copies a page table of only 2,000 references.
+    private const int TokenPageBits = 9;
+    private const int LeakPageBits = 9;
 
     /// <summary>Compaction is recommended once this share of stored tokens belongs to removed leaks.</summary>
     private const double DeadShareForCompaction = 0.10;
@@ -597,7 +600,7 @@ public sealed class TokenMatcher
     {
         var bytes = PagedBytes(tokens, TokenPageBits, 32)
             + PagedBytes(leaks, LeakPageBits, 20)
-            + PagedBytes(idBytes, 16, 1)
+            + PagedBytes(idBytes, IdStore.PageBits, 1)
             + LeakIdMap.BytesFor(leaks);
         foreach (var count in anchors)
         {

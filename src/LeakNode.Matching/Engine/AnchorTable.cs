@@ -17,15 +17,17 @@ namespace LeakNode.Matching.Engine;
 /// </remarks>
 internal sealed class AnchorTable
 {
-    internal const int PageBits = 12;
-    internal const int PageSize = 1 << PageBits;
-    private const int PageMask = PageSize - 1;
+    /// <summary>
+    /// Pages of 4096 entries (32 KiB): an update copies whole pages, so small ones keep it cheap. A table that
+    /// needs less than one such page gets one smaller page, a power of two of at least 256 entries, so that a small
+    /// group (a few short tokens) does not hold 32 KiB.
+    /// </summary>
+    private const int MaxPageBits = 12;
+    private const int MinPageBits = 8;
 
     /// <summary>A build fills pages to three quarters: probe runs stay short (about 2.5 entries on a miss).</summary>
     private const int BuildLoadPercent = 75;
 
-    /// <summary>An update may fill a page up to 15/16 before the table grows.</summary>
-    private const int MaxPageLoad = PageSize - (PageSize / 16);
 
     /// <summary>Spreads slots independently of the page index: the murmur3 32-bit finaliser constant.</summary>
     private const uint SlotMultiplier = 0x85EBCA6Bu;
@@ -35,6 +37,7 @@ internal sealed class AnchorTable
     /// <summary>Above this overall load an update grows the table instead of spilling into the overflow.</summary>
     private const int GrowLoadPercent = 85;
 
+    private readonly int _pageBits;
     private readonly ulong[][] _pages;
     private readonly int[] _pageCounts;
     private readonly bool[] _owned;
@@ -43,12 +46,13 @@ internal sealed class AnchorTable
     private bool _frozen;
     private long _count;
 
-    private AnchorTable(int pageCount)
+    private AnchorTable((int Count, int Bits) pages)
     {
-        _pages = new ulong[pageCount][];
-        _pageCounts = new int[pageCount];
-        _owned = new bool[pageCount];
-        for (var i = 0; i < pageCount; i++)
+        _pageBits = pages.Bits;
+        _pages = new ulong[pages.Count][];
+        _pageCounts = new int[pages.Count];
+        _owned = new bool[pages.Count];
+        for (var i = 0; i < pages.Count; i++)
         {
             _pages[i] = new ulong[PageSize];
             _owned[i] = true;
@@ -57,6 +61,7 @@ internal sealed class AnchorTable
 
     private AnchorTable(AnchorTable source)
     {
+        _pageBits = source._pageBits;
         _pages = (ulong[][])source._pages.Clone();
         _pageCounts = (int[])source._pageCounts.Clone();
         _owned = new bool[_pages.Length];
@@ -66,6 +71,15 @@ internal sealed class AnchorTable
 
     public long Count => _count;
 
+    /// <summary>Entries a page.</summary>
+    public int PageSize => 1 << _pageBits;
+
+    /// <summary>The mask that wraps a slot index inside a page.</summary>
+    public int SlotMask => PageSize - 1;
+
+    /// <summary>An update may fill a page up to 15/16 before the table grows.</summary>
+    private int MaxPageLoad => PageSize - (PageSize / 16);
+
     public int PageCount => _pages.Length;
 
     public long Bytes => ((long)_pages.Length * PageSize * sizeof(ulong)) + ((long)_pages.Length * (sizeof(int) + IntPtr.Size + 1));
@@ -73,9 +87,22 @@ internal sealed class AnchorTable
     public static AnchorTable ForAnchors(long anchors) => new(PagesFor(anchors));
 
     /// <summary>The size of a table built for this many anchors.</summary>
-    public static long ForAnchorsBytes(long anchors) => (long)PagesFor(anchors) * PageSize * sizeof(ulong);
+    public static long ForAnchorsBytes(long anchors)
+    {
+        var (count, bits) = PagesFor(anchors);
+        return (long)count << bits << 3;
+    }
 
-    private static int PagesFor(long anchors) => (int)Math.Max(1, ((anchors * 100 / BuildLoadPercent) + PageSize - 1) / PageSize);
+    private static (int Count, int Bits) PagesFor(long anchors)
+    {
+        var slots = Math.Max(1, anchors * 100 / BuildLoadPercent);
+        if (slots <= 1 << MaxPageBits)
+        {
+            var bits = Math.Clamp(System.Numerics.BitOperations.Log2(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)slots)), MinPageBits, MaxPageBits);
+            return (1, bits);
+        }
+        return ((int)((slots + (1 << MaxPageBits) - 1) >> MaxPageBits), MaxPageBits);
+    }
 
     public AnchorTable Fork() => new(this);
 
@@ -101,7 +128,7 @@ internal sealed class AnchorTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong[] Page(uint hash, out int slot)
     {
-        slot = (int)((hash * SlotMultiplier) >> (32 - PageBits));
+        slot = (int)((hash * SlotMultiplier) >> (32 - _pageBits));
         return _pages[PageIndex(hash)];
     }
 
@@ -128,7 +155,7 @@ internal sealed class AnchorTable
     {
         var page = Page(hash, out var slot);
         var count = 0;
-        for (var entry = page[slot]; entry != 0; entry = page[slot = (slot + 1) & PageMask])
+        for (var entry = page[slot]; entry != 0; entry = page[slot = (slot + 1) & SlotMask])
         {
             if (HashOf(entry) == hash)
             {
@@ -169,10 +196,10 @@ internal sealed class AnchorTable
         }
 
         var page = _pages[pageIndex];
-        var slot = (int)((hash * SlotMultiplier) >> (32 - PageBits));
+        var slot = (int)((hash * SlotMultiplier) >> (32 - _pageBits));
         while (page[slot] != 0)
         {
-            slot = (slot + 1) & PageMask;
+            slot = (slot + 1) & SlotMask;
         }
         page[slot] = entry;
         _pageCounts[pageIndex]++;
