@@ -9,7 +9,7 @@ namespace LeakNode.Matching.Decoding;
 /// (done, truncated, invalid), where <see cref="BrotliStream"/> in .NET 10 returns end-of-stream for a truncated
 /// or corrupt input unless the process opts into strict validation.
 /// </summary>
-internal sealed class BrotliReadStream : Stream
+internal sealed class BrotliReadStream : ReadOnlyStream
 {
     // Compressed bytes per refill, as DeflateStream reads them: compressed input expands, so one refill feeds
     // several of the inflater's 16 KiB output chunks.
@@ -30,20 +30,6 @@ internal sealed class BrotliReadStream : Stream
     /// <see cref="DecodeStatus.Malformed"/> if it was invalid or truncated. Meaningful once a read has returned 0.
     /// </summary>
     public DecodeStatus Status { get; private set; } = DecodeStatus.Malformed;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override int Read(Span<byte> buffer)
     {
@@ -85,22 +71,6 @@ internal sealed class BrotliReadStream : Stream
             }
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return Read(buffer.AsSpan(offset, count));
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

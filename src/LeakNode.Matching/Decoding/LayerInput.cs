@@ -7,7 +7,7 @@ namespace LeakNode.Matching.Decoding;
 /// keeps the last four (a gzip trailer ends with the output length), and notes whether the decoder asked for more
 /// after the end, which is how a truncated deflate stream shows (see <see cref="Inflater"/>).
 /// </summary>
-internal sealed class LayerInput(Stream source, long limit) : Stream
+internal sealed class LayerInput(Stream source, long limit) : ReadOnlyStream
 {
     private readonly Stream _source = source;
     private readonly long _limit = limit;
@@ -29,20 +29,6 @@ internal sealed class LayerInput(Stream source, long limit) : Stream
 
     /// <summary>The source had more bytes than the limit allows; the decoder was told the input ended at the limit.</summary>
     public bool LimitHit { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>Reads up to two bytes ahead, without delivering them. Only before the first read.</summary>
     public ReadOnlySpan<byte> PeekTwo(Span<byte> destination)
@@ -109,26 +95,4 @@ internal sealed class LayerInput(Stream source, long limit) : Stream
         }
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        ValidateBufferArguments(buffer, offset, count);
-        return Read(buffer.AsSpan(offset, count));
-    }
-
-    public override int ReadByte()
-    {
-        Span<byte> one = stackalloc byte[1];
-        return Read(one) == 1 ? one[0] : -1;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

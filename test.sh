@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command (README: "Test it"). Installs what the tests need when it is missing, then runs every test
+# of the solution. CI calls this script and nothing else (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests start for real. Empty for now: the matcher's tests need only the .NET SDK. Later
+# parts add theirs here (postgresql, chromium, wrk), so that a clean machine gets them from this one place.
+packages=()
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "test.sh: missing Debian packages: ${missing[*]} (run as root to install them, or install them yourself)" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "test.sh: the .NET 10 SDK is required (https://dot.net); 'dotnet' is not on PATH" >&2
+  exit 1
+fi
+sdk_major=$(dotnet --version | cut -d. -f1)
+if [ "$sdk_major" -lt 10 ]; then
+  echo "test.sh: the .NET 10 SDK is required; found $(dotnet --version)" >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build LeakNode.sln -c Release -warnaserror
+dotnet test --solution LeakNode.sln -c Release --no-build "$@"
