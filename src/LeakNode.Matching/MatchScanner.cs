@@ -61,7 +61,9 @@ public sealed class MatchScanner : IDisposable
     // passes; remembering them here skips their table walks. Direct-mapped by the hash's low bits, each slot
     // holding the group and the hash (zero when empty). Cleared when the scanner binds another version.
     private readonly ulong[] _absent = new ulong[AbsentSlots];
-    private TokenMatcher? _absentFor;
+    // The matcher the memo is for, by its instance number: a reference would keep an old version (and all its
+    // pages) alive in every pooled scanner.
+    private long _absentFor;
 
     private long _position;
 
@@ -150,10 +152,10 @@ public sealed class MatchScanner : IDisposable
         {
             _pending = ArrayPool<Pending>.Shared.Rent(16);
         }
-        if (!ReferenceEquals(_absentFor, matcher))
+        if (_absentFor != matcher.Instance)
         {
             Array.Clear(_absent);
-            _absentFor = matcher;
+            _absentFor = matcher.Instance;
         }
         if (!ReferenceEquals(_hmacKey, matcher.Key))
         {
@@ -174,7 +176,7 @@ public sealed class MatchScanner : IDisposable
         _hmac?.Dispose();
         _hmac = null;
         _hmacKey = null;
-        _absentFor = null;
+        _absentFor = 0;
     }
 
     private static void Replace(ref byte[] buffer, int size)

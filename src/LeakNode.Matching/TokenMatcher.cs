@@ -33,6 +33,8 @@ public sealed class TokenMatcher
     /// <summary>… or once a filter holds this many times the anchors it was sized for (its false positives grow).</summary>
     private const double FilterGrowthForCompaction = 1.25;
 
+    private static long s_instances;
+
     private readonly LeakIdMap _leakMap;
     private readonly int _deadTokens;
 
@@ -53,6 +55,7 @@ public sealed class TokenMatcher
         Key = key;
         Limits = limits;
         Version = version;
+        Instance = Interlocked.Increment(ref s_instances);
         Groups = groups;
         TokenStore = tokens;
         LeakStore = leaks;
@@ -131,6 +134,9 @@ public sealed class TokenMatcher
     }
 
     internal DigestKey Key { get; }
+
+    /// <summary>A number no other matcher instance in this process has (versions of two lines may share a version number).</summary>
+    internal long Instance { get; }
 
     internal AnchorGroup?[] Groups { get; }
 

@@ -134,6 +134,30 @@ public sealed class MatchScannerTests
         Assert.Equal(3, next.FindAll(traffic).Count);
     }
 
+    [Fact]
+    public void Dispose_PooledScanner_DoesNotKeepItsVersionAlive()
+    {
+        var (oldVersion, newVersion) = ScanOldVersionThenUpdate();
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(oldVersion.IsAlive, "a scanner back in the pool still holds the version it scanned for");
+        Assert.Single(newVersion.FindAll("ghp_abcdefghijklmnopqrstuvwxyz0123456789"u8));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (WeakReference OldVersion, TokenMatcher NewVersion) ScanOldVersionThenUpdate()
+    {
+        var rules = new TestRules();
+        rules.Put("a", RuleAction.Block, "ghp_abcdefghijklmnopqrstuvwxyz0123456789"u8.ToArray());
+        var matcher = rules.Build();
+        Assert.Single(matcher.FindAll("x ghp_abcdefghijklmnopqrstuvwxyz0123456789 y"u8));
+        var next = matcher.Apply(RuleSetDelta.Upsert(rules.Version, rules.NextVersion(), rules.Put("b", RuleAction.Block, "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"u8.ToArray())));
+        return (new WeakReference(matcher), next);
+    }
+
     private sealed class Segments : ReadOnlySequenceSegment<byte>
     {
         private Segments(ReadOnlyMemory<byte> memory, long runningIndex)
