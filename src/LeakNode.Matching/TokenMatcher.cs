@@ -151,6 +151,12 @@ public sealed class TokenMatcher
     /// <summary>The id of a matched token.</summary>
     public string GetTokenId(int token) => Ids.Get(TokenStore[token].IdRef);
 
+    /// <summary>A matched token's masked preview (e.g. <c>ghp_…9f3a</c>), when its digest carried one.</summary>
+    public string? GetTokenPreview(int token) => Ids.GetAttached(TokenStore[token].IdRef);
+
+    /// <summary>A matched token's fingerprint: 16 hex digits of its keyed HMAC, the same in the cloud and on every node.</summary>
+    public string GetTokenFingerprint(int token) => TokenDigest.FormatFingerprint(TokenStore[token].Hmac0);
+
     /// <summary>The id of a matched token's leak.</summary>
     public string GetLeakId(int leak) => Ids.Get(LeakStore[leak].IdRef);
 
@@ -199,7 +205,7 @@ public sealed class TokenMatcher
                     continue;
                 }
                 tokenCount++;
-                idBytes += IdCost(token.Id);
+                idBytes += IdCost(token.Id, token.Preview);
                 var group = WindowPlan.GroupOf(token.Length);
                 anchors[group] += WindowPlan.StrideOfGroup(group);
             }
@@ -316,7 +322,7 @@ public sealed class TokenMatcher
                     continue;
                 }
                 addedTokens++;
-                idBytes += IdCost(token.Id);
+                idBytes += IdCost(token.Id, token.Preview);
                 var group = WindowPlan.GroupOf(token.Length);
                 anchors[group] += WindowPlan.StrideOfGroup(group);
             }
@@ -418,7 +424,7 @@ public sealed class TokenMatcher
             {
                 var record = TokenStore[t];
                 record.Leak = newLeak;
-                record.IdRef = ids.Add(Ids.Get(record.IdRef));
+                record.IdRef = ids.Add(Ids.Get(record.IdRef), Ids.GetAttached(record.IdRef));
                 remap[t] = tokens.Add(record);
                 var group = WindowPlan.GroupOf(record.Length);
                 anchors[group] += WindowPlan.StrideOfGroup(group);
@@ -479,7 +485,7 @@ public sealed class TokenMatcher
                 Hmac0 = BinaryPrimitives.ReadUInt64LittleEndian(digest.Hmac),
                 Hmac1 = BinaryPrimitives.ReadUInt64LittleEndian(digest.Hmac.AsSpan(8)),
                 Leak = leakIndex,
-                IdRef = ids.Add(digest.Id),
+                IdRef = ids.Add(digest.Id, digest.Preview),
                 Length = (ushort)digest.Length,
                 AnchorOffset = (ushort)(digest.SpanStart + choice),
                 CheckFirst = (ushort)digest.Windows[choice],
@@ -621,7 +627,8 @@ public sealed class TokenMatcher
     private static long PagedBytes(long items, int pageBits, int itemBytes) =>
         Math.Max(1, (items + (1L << pageBits) - 1) >> pageBits) * (1L << pageBits) * itemBytes;
 
-    private static long IdCost(string? id) => string.IsNullOrEmpty(id) ? 0 : Encoding.UTF8.GetByteCount(id) + 1;
+    private static long IdCost(string? id, string? attached = null) =>
+        (string.IsNullOrEmpty(id) ? 0 : Encoding.UTF8.GetByteCount(id) + 1) + (attached is null ? 1 : Encoding.UTF8.GetByteCount(attached) + 1);
 
     private sealed class ListSink : IMatchSink
     {

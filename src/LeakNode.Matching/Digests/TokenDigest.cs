@@ -15,7 +15,8 @@ namespace LeakNode.Matching.Digests;
 /// <param name="SpanStart">Offset in the token of the first window of <paramref name="Windows"/>.</param>
 /// <param name="Windows">The keyed hashes of <see cref="WindowPlan.DigestWindowCount"/> consecutive windows from <paramref name="SpanStart"/>.</param>
 /// <param name="Hmac">The first <see cref="HmacLength"/> bytes of HMAC-SHA256 of the whole token under the deployment key.</param>
-public sealed record TokenDigest(string Id, int Length, int SpanStart, uint[] Windows, byte[] Hmac)
+/// <param name="Preview">A masked preview (<see cref="TokenPreview"/>) that discloses nothing beyond the span, or null.</param>
+public sealed record TokenDigest(string Id, int Length, int SpanStart, uint[] Windows, byte[] Hmac, string? Preview = null)
 {
     /// <summary>The digest scheme this type describes; a different window plan or hash is a different scheme.</summary>
     public const int Scheme = 1;
@@ -28,6 +29,15 @@ public sealed record TokenDigest(string Id, int Length, int SpanStart, uint[] Wi
 
     /// <summary>The longest token id, in UTF-8 bytes.</summary>
     public const int MaxIdBytes = 255;
+
+    /// <summary>The longest preview, in UTF-8 bytes.</summary>
+    public const int MaxPreviewBytes = 64;
+
+    /// <summary>16 hex digits of the HMAC: how events, logs and the API name a token besides its id.</summary>
+    public string Fingerprint => FormatFingerprint(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(Hmac));
+
+    internal static string FormatFingerprint(ulong hmac0) =>
+        System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(hmac0).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Checks the digest's shape against the window plan. Returns null when it is well formed, else a message
@@ -59,6 +69,10 @@ public sealed record TokenDigest(string Id, int Length, int SpanStart, uint[] Wi
         if (Hmac is null || Hmac.Length != HmacLength)
         {
             return $"token '{Id}' has an HMAC of {Hmac?.Length ?? 0} bytes; {HmacLength} are needed";
+        }
+        if (Preview is not null && System.Text.Encoding.UTF8.GetByteCount(Preview) > MaxPreviewBytes)
+        {
+            return $"token '{Id}' has a preview longer than {MaxPreviewBytes} bytes";
         }
         return null;
     }

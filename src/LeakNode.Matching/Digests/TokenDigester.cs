@@ -44,7 +44,7 @@ public sealed class TokenDigester
             windows[i] = WindowHash.Hash(window, _key.WindowKey0, _key.WindowKey1);
         }
 
-        return new TokenDigest(id, length, spanStart, windows, Hmac(token));
+        return new TokenDigest(id, length, spanStart, windows, Hmac(token), TokenPreview.Of(token, spanStart));
     }
 
     /// <summary>Digests a token given as a string, encoded as UTF-8 (the bytes it travels as in HTTP).</summary>

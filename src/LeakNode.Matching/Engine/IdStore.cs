@@ -24,13 +24,25 @@ internal sealed class IdStore
 
     public void Freeze() => _bytes.Freeze();
 
-    /// <summary>Stores an id and returns its reference.</summary>
-    public int Add(string id)
+    /// <summary>Stores an id, and optionally a short text that goes with it (a token's preview), and returns its reference.</summary>
+    public int Add(string id, string? attached = null)
     {
-        Span<byte> buffer = stackalloc byte[256];
+        Span<byte> buffer = stackalloc byte[2 * 256];
         var length = Encoding.UTF8.GetBytes(id, buffer[1..]);
         buffer[0] = checked((byte)length);
-        return _bytes.AppendContiguous(buffer[..(length + 1)]);
+        var total = length + 1;
+        var attachedLength = attached is null ? 0 : Encoding.UTF8.GetBytes(attached, buffer[(total + 1)..]);
+        buffer[total] = checked((byte)attachedLength);
+        total += attachedLength + 1;
+        return _bytes.AppendContiguous(buffer[..total]);
+    }
+
+    /// <summary>The text stored with an id, or null when there is none.</summary>
+    public string? GetAttached(int reference)
+    {
+        var at = reference + 1 + _bytes[reference];
+        var length = _bytes[at];
+        return length == 0 ? null : Encoding.UTF8.GetString(_bytes.Slice(at + 1, length));
     }
 
     /// <summary>The UTF-8 bytes of a stored id.</summary>

@@ -106,6 +106,49 @@ public sealed class TokenDigesterTests
         Assert.True(start >= prefix.Length, $"span starts at {start}, inside '{prefix}'");
     }
 
+    [Theory]
+    [InlineData("ghp_0123456789abcdefghijABCDEFGHIJ019f3a", "ghp_…9f3a")]
+    [InlineData("sk_live_51HqLyjWDarjtT1zdp7dcAbCdEfGh", "sk_live_…EfGh")]
+    [InlineData("AKIAIOSFODNN7EXAMPLE", "AKIA…MPLE")]
+    [InlineData("Zx9Qw2Er7Ty5Ui3Op1As4Df6Gh8Jk0Lz", "…Lz")]
+    public void Preview_SpanAtEnd_ShowsPublicPrefixAndLastFour(string token, string expected)
+    {
+        var digest = TestRules.Digester.Digest("t", token);
+
+        Assert.Equal(token.Length, digest.SpanStart + WindowPlan.SpanLength(token.Length));
+        Assert.Equal(expected.Replace("…Lz", "…" + token[^4..], StringComparison.Ordinal), digest.Preview);
+    }
+
+    [Fact]
+    public void Preview_SpanNotAtEnd_ShowsNoSuffix()
+    {
+        // A poor tail (one repeated byte) moves the span away from the end: the last four characters would then
+        // disclose bytes outside it, so the preview leaves them out.
+        var token = "Zx9Qw2Er7Ty5Ui3Op1As4Df6Gh8Jk0Lz" + new string('=', 20);
+
+        var digest = TestRules.Digester.Digest("t", token);
+
+        Assert.True(digest.SpanStart + WindowPlan.SpanLength(token.Length) < token.Length);
+        Assert.Equal("…", digest.Preview);
+    }
+
+    [Fact]
+    public void Fingerprint_IsFirstEightHmacBytesInHex_AndTheMatcherReportsItAndThePreview()
+    {
+        var rules = new TestRules();
+        var token = "npm_abcdefghijklmnopqrstuvwxyz0123456789"u8.ToArray();
+        var rule = rules.Put("leak", Rules.RuleAction.Block, token);
+        var digest = rule.Tokens[0];
+        var matcher = rules.Build();
+
+        var match = Assert.Single(matcher.FindAll(token));
+
+        Assert.Equal(Convert.ToHexStringLower(digest.Hmac.AsSpan(0, 8)), digest.Fingerprint);
+        Assert.Equal(digest.Fingerprint, matcher.GetTokenFingerprint(match.Token));
+        Assert.Equal("npm_…6789", matcher.GetTokenPreview(match.Token));
+        Assert.Equal(digest.Preview, matcher.Compact().GetTokenPreview(0));
+    }
+
     [Fact]
     public void DigestKey_WrongSize_Refused()
     {
