@@ -12,7 +12,7 @@ internal static class Commands
     {
         yield return Planned("dev", "Run a cloud, a node in block mode in front of a demo API, and the console on this machine.");
         yield return Planned("cloud", "Run the control plane: leaks, REST API, console, rule streaming to nodes.");
-        yield return Planned("node", "Run an enforcement node: a reverse proxy that blocks requests carrying leaked tokens.");
+        yield return NodeCommand.Create();
         yield return Planned("scan", "Scan a folder, file, archive or git repository for leaked tokens.");
     }
 

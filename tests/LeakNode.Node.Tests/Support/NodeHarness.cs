@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Text;
+using LeakNode.Node.Events;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace LeakNode.Node.Tests.Support;
+
+/// <summary>
+/// A node started for real in front of a real <see cref="Upstream"/>, both on loopback ports chosen by the OS,
+/// with a rule file in a temporary folder. Collects every log line the node writes.
+/// </summary>
+public sealed class NodeHarness : IAsyncDisposable
+{
+    private readonly string _folder;
+
+    private NodeHarness(string folder, Upstream upstream, NodeApplication node, ConcurrentQueue<string> logs)
+    {
+        _folder = folder;
+        Upstream = upstream;
+        Node = node;
+        Logs = logs;
+        Client = new HttpClient { BaseAddress = node.ProxyUrl };
+        Admin = new HttpClient { BaseAddress = node.AdminUrl };
+    }
+
+    public Upstream Upstream { get; }
+
+    public NodeApplication Node { get; }
+
+    public HttpClient Client { get; }
+
+    public HttpClient Admin { get; }
+
+    public ConcurrentQueue<string> Logs { get; }
+
+    public string RuleFile => Path.Combine(_folder, "rules.yaml");
+
+    public string Folder => _folder;
+
+    /// <summary>Starts a node whose rule file holds <paramref name="leaks"/> (id, action, tokens); <paramref name="settings"/> override the defaults.</summary>
+    public static async Task<NodeHarness> StartAsync(IEnumerable<(string Id, string Action, string[] Tokens)> leaks, IDictionary<string, string?>? settings = null)
+    {
+        var folder = Directory.CreateTempSubdirectory("leaknode-node-test-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "rules.yaml"), RulesYaml(leaks));
+        var upstream = await Upstream.StartAsync();
+        var values = new Dictionary<string, string?>
+        {
+            ["Node:Name"] = "test-node",
+            ["Node:Mode"] = "block",
+            ["Rules:File"] = Path.Combine(folder, "rules.yaml"),
+            ["Rules:ReloadDelay"] = "00:00:00.100",
+            ["Listen:Proxy"] = "http://127.0.0.1:0",
+            ["Listen:Admin"] = "http://127.0.0.1:0",
+            ["Listen:ShutdownTimeout"] = "00:00:05",
+            ["StateDir"] = Path.Combine(folder, "state"),
+            ["Events:AggregationWindow"] = "00:00:01",
+            ["ReverseProxy:Routes:all:ClusterId"] = "app",
+            ["ReverseProxy:Routes:all:Match:Path"] = "{**catch-all}",
+            ["ReverseProxy:Clusters:app:Destinations:d1:Address"] = upstream.Url.ToString(),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var logs = new ConcurrentQueue<string>();
+        var node = await NodeApplication.StartAsync(configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)));
+        return new NodeHarness(folder, upstream, node, logs);
+    }
+
+    public static string RulesYaml(IEnumerable<(string Id, string Action, string[] Tokens)> leaks)
+    {
+        var yaml = new StringBuilder("leaks:\n");
+        foreach (var (id, action, tokens) in leaks)
+        {
+            yaml.Append("  - id: ").Append(id).Append("\n    name: test leak ").Append(id).Append("\n    action: ").Append(action).Append("\n    tokens:\n");
+            foreach (var token in tokens)
+            {
+                yaml.Append("      - '").Append(token.Replace("'", "''", StringComparison.Ordinal)).Append("'\n");
+            }
+        }
+        return yaml.ToString();
+    }
+
+    /// <summary>The attack events so far (aggregation windows closed early).</summary>
+    public List<AttackEvent> Events()
+    {
+        Node.FlushEvents();
+        return Node.Events.Drain();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        Admin.Dispose();
+        await Node.DisposeAsync();
+        await Upstream.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        }
+    }
+}
