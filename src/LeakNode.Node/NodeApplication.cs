@@ -83,10 +83,8 @@ public sealed partial class NodeApplication : IAsyncDisposable
         }
 
         var rules = new RuleState();
-        var instance = Guid.NewGuid().ToString("N")[..12];
         EventQueue? queue = null;
         var metrics = new NodeMetrics(
-            instance,
             () => rules.Current?.Version ?? 0,
             () => rules.Current?.TokenCount ?? 0,
             () => rules.Current?.LeakCount ?? 0,

@@ -3,19 +3,29 @@ using System.Diagnostics.Metrics;
 namespace LeakNode.Node.Diagnostics;
 
 /// <summary>
-/// The node's instruments, exported in Prometheus text on the admin listener's <c>/metrics</c>. One meter per
-/// node instance (its name carries the instance), so that two nodes in one process (tests) never mix counts;
-/// the Prometheus names do not depend on the meter's name.
+/// The node's instruments, exported in Prometheus text on the admin listener's <c>/metrics</c>. The meter is
+/// <c>LeakNode.Node</c> (Prometheus shows it as <c>otel_scope_name</c>); a second node in the same process (tests)
+/// gets <c>LeakNode.Node.2</c> and so on, so that two nodes never count into each other's exporter.
 /// </summary>
 internal sealed class NodeMetrics : IDisposable
 {
     public const string MeterPrefix = "LeakNode.Node";
 
+    private static readonly HashSet<string> InUse = [];
+
     private readonly Meter _meter;
 
-    public NodeMetrics(string instance, Func<long> ruleVersion, Func<long> tokens, Func<long> leaks, Func<long> eventsQueued)
+    public NodeMetrics(Func<long> ruleVersion, Func<long> tokens, Func<long> leaks, Func<long> eventsQueued)
     {
-        MeterName = $"{MeterPrefix}.{instance}";
+        lock (InUse)
+        {
+            var name = MeterPrefix;
+            for (var n = 2; !InUse.Add(name); n++)
+            {
+                name = $"{MeterPrefix}.{n}";
+            }
+            MeterName = name;
+        }
         _meter = new Meter(MeterName);
         RequestsInspected = _meter.CreateCounter<long>("leaknode.requests.inspected", description: "Requests inspected.");
         RequestsBlocked = _meter.CreateCounter<long>("leaknode.requests.blocked", description: "Requests refused because they carry a blocked leaked token, by where the token was found.");
@@ -59,5 +69,12 @@ internal sealed class NodeMetrics : IDisposable
 
     public Counter<long> EventsDropped { get; }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _meter.Dispose();
+        lock (InUse)
+        {
+            InUse.Remove(MeterName);
+        }
+    }
 }
