@@ -39,11 +39,11 @@ public sealed class NodeHarness : IAsyncDisposable
     public string Folder => _folder;
 
     /// <summary>Starts a node whose rule file holds <paramref name="leaks"/> (id, action, tokens); <paramref name="settings"/> override the defaults.</summary>
-    public static async Task<NodeHarness> StartAsync(IEnumerable<(string Id, string Action, string[] Tokens)> leaks, IDictionary<string, string?>? settings = null)
+    public static async Task<NodeHarness> StartAsync(IEnumerable<(string Id, string Action, string[] Tokens)> leaks, IDictionary<string, string?>? settings = null, bool http2Upstream = false)
     {
         var folder = Directory.CreateTempSubdirectory("leaknode-node-test-").FullName;
         await File.WriteAllTextAsync(Path.Combine(folder, "rules.yaml"), RulesYaml(leaks));
-        var upstream = await Upstream.StartAsync();
+        var upstream = await Upstream.StartAsync(http2Upstream);
         var values = new Dictionary<string, string?>
         {
             ["Node:Name"] = "test-node",
@@ -59,6 +59,11 @@ public sealed class NodeHarness : IAsyncDisposable
             ["ReverseProxy:Routes:all:Match:Path"] = "{**catch-all}",
             ["ReverseProxy:Clusters:app:Destinations:d1:Address"] = upstream.Url.ToString(),
         };
+        if (http2Upstream)
+        {
+            values["ReverseProxy:Clusters:app:HttpRequest:Version"] = "2";
+            values["ReverseProxy:Clusters:app:HttpRequest:VersionPolicy"] = "RequestVersionExact";
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
