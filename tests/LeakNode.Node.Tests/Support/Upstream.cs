@@ -55,6 +55,12 @@ public sealed class Upstream : IAsyncDisposable
                     await socket.SendAsync(buffer.AsMemory(0, message.Count), message.MessageType, message.EndOfMessage, context.RequestAborted);
                 }
             }
+            if (context.Request.Path == "/slow")
+            {
+                await Task.Delay(1500, context.RequestAborted);
+                await context.Response.WriteAsync("slow done");
+                return;
+            }
             if (context.Request.Path == "/stream")
             {
                 // Reads the body as it arrives and says when its first bytes came: a proxy that held the body
