@@ -19,8 +19,7 @@ WORKDIR /app
 COPY --from=build /app .
 # State (the node key, later the rule cache and event spool) lives outside the image, writable by the app user.
 RUN mkdir -p /var/lib/leaknode && chown "$APP_UID" /var/lib/leaknode
-ENV LEAKNODE_StateDir=/var/lib/leaknode/node \
-    DOTNET_gcServer=0
+ENV LEAKNODE_StateDir=/var/lib/leaknode/node
 VOLUME ["/var/lib/leaknode"]
 # The .NET images' non-root user (uid 1654).
 USER $APP_UID
