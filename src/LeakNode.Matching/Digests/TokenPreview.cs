@@ -16,7 +16,7 @@ public static class TokenPreview
     /// Prefixes that name a token format and are public by definition (they are in every vendor's documentation):
     /// showing them reveals nothing about the token, and tells a reader what kind of credential leaked.
     /// </summary>
-    private static readonly string[] PublicPrefixes =
+    private static readonly string[] PublicPrefixText =
     [
         "github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "glpat-", "gldt-", "glrt-",
         "xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxe-", "xapp-",
@@ -26,28 +26,31 @@ public static class TokenPreview
         "EAAA", "eyJ",
     ];
 
+    private static readonly byte[][] PublicPrefixes = [.. PublicPrefixText.Select(p => Encoding.ASCII.GetBytes(p))];
+
     /// <summary>The preview of a token whose digest span starts at <paramref name="spanStart"/>.</summary>
     public static string Of(ReadOnlySpan<byte> token, int spanStart)
     {
-        var text = new StringBuilder();
+        Span<char> text = stackalloc char[32];
+        var written = 0;
         foreach (var prefix in PublicPrefixes)
         {
-            if (token.Length > prefix.Length * 2 && token.StartsWith(Encoding.ASCII.GetBytes(prefix)))
+            if (token.Length > prefix.Length * 2 && token.StartsWith(prefix))
             {
-                text.Append(prefix);
+                written = Encoding.ASCII.GetChars(prefix, text);
                 break;
             }
         }
-        text.Append('…');
+        text[written++] = '…';
 
         // The last characters only when the span covers them: otherwise they would add to what a node can learn.
         var spanEnd = spanStart + WindowPlan.SpanLength(token.Length);
         var suffix = token[^SuffixLength..];
         if (spanEnd == token.Length && IsPrintableAscii(suffix))
         {
-            text.Append(Encoding.ASCII.GetString(suffix));
+            written += Encoding.ASCII.GetChars(suffix, text[written..]);
         }
-        return text.ToString();
+        return new string(text[..written]);
     }
 
     private static bool IsPrintableAscii(ReadOnlySpan<byte> bytes)

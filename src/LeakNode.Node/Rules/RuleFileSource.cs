@@ -56,7 +56,9 @@ internal sealed partial class RuleFileSource : IDisposable
         {
             _seen = Stamp();
             var version = _version + 1;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var (rules, problems) = RuleFile.Read(_path, _digester, version);
+            var read = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             if (rules is null)
             {
                 Log.RulesRefused(_logger, _path, problems.Count, string.Join("; ", problems));
@@ -67,7 +69,8 @@ internal sealed partial class RuleFileSource : IDisposable
                 var matcher = TokenMatcher.Build(_digester.Key, rules, _limits);
                 _state.Replace(matcher, "file");
                 _version = version;
-                Log.RulesLoaded(_logger, _path, version, matcher.LeakCount, matcher.TokenCount);
+                var total = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                Log.RulesLoaded(_logger, _path, version, matcher.LeakCount, matcher.TokenCount, (long)read.TotalMilliseconds, (long)(total - read).TotalMilliseconds);
                 return [];
             }
             catch (RuleSetRejectedException error)
@@ -139,8 +142,8 @@ internal sealed partial class RuleFileSource : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(Diagnostics.EventIds.RulesLoaded, LogLevel.Information, "Rules loaded from {Path}: version {Version}, {Leaks} leaks, {Tokens} tokens")]
-        public static partial void RulesLoaded(ILogger logger, string path, long version, int leaks, int tokens);
+        [LoggerMessage(Diagnostics.EventIds.RulesLoaded, LogLevel.Warning, "Rules loaded from {Path}: version {Version}, {Leaks} leaks, {Tokens} tokens (read and digested in {ReadMs} ms, built in {BuildMs} ms)")]
+        public static partial void RulesLoaded(ILogger logger, string path, long version, int leaks, int tokens, long readMs, long buildMs);
 
         [LoggerMessage(Diagnostics.EventIds.RulesRefused, LogLevel.Error, "Rules in {Path} refused ({Count} problems); the rules in force stay: {Problems}")]
         public static partial void RulesRefused(ILogger logger, string path, int count, string problems);
