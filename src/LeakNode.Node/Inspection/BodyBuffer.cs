@@ -33,6 +33,14 @@ internal sealed class BodyBuffer : IDisposable
         }
     }
 
+    /// <summary>The held bytes from <paramref name="start"/> to the end of the block they are in, at most <paramref name="count"/>.</summary>
+    public ReadOnlySpan<byte> Contiguous(long start, long count)
+    {
+        var offset = (int)(start % BlockSize);
+        var length = (int)Math.Min(Math.Min(count, BlockSize - offset), _length - start);
+        return _blocks[(int)(start / BlockSize)].AsSpan(offset, length);
+    }
+
     /// <summary>The bytes held, as one sequence over the blocks (no copy).</summary>
     public ReadOnlySequence<byte> AsSequence()
     {

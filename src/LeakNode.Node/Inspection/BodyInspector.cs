@@ -78,6 +78,7 @@ internal static class BodyInspector
 
         var reader = request.BodyReader;
         long total = 0;
+        long inspected = 0;
         var outcome = BodyOutcome.Inspected;
         while (true)
         {
@@ -85,22 +86,29 @@ internal static class BodyInspector
             var buffer = result.Buffer;
             foreach (var memory in buffer)
             {
-                var span = memory.Span;
-                var room = max - total;
-                var inspect = span.Length <= room ? span : span[..(int)Math.Max(0, room)];
-                body.Append(span);
-                total += span.Length;
-                if (!inspect.IsEmpty)
+                body.Append(memory.Span);
+            }
+            total += buffer.Length;
+            reader.AdvanceTo(buffer.End);
+            if (total > max)
+            {
+                outcome = options.BodyTooLarge == BodyTooLargePolicy.Reject ? BodyOutcome.TooLarge : BodyOutcome.Prefix;
+                if (outcome == BodyOutcome.TooLarge)
                 {
-                    raw.Write(inspect, ref rawSink);
-                    escaped = escaped || (escape is not null && inspect.IndexOfAny(escape) >= 0);
-                }
-                if (span.Length > room)
-                {
-                    outcome = options.BodyTooLarge == BodyTooLargePolicy.Reject ? BodyOutcome.TooLarge : BodyOutcome.Prefix;
+                    break;
                 }
             }
-            reader.AdvanceTo(buffer.End);
+
+            // The new bytes are scanned where they now sit, a 16 KiB block at a time, not segment by segment as
+            // the pipe delivered them (4 KiB or less): every scanner call has a fixed cost per stride group.
+            var upTo = Math.Min(total, max);
+            while (inspected < upTo)
+            {
+                var span = body.Contiguous(inspected, upTo - inspected);
+                raw.Write(span, ref rawSink);
+                escaped = escaped || (escape is not null && span.IndexOfAny(escape) >= 0);
+                inspected += span.Length;
+            }
             if (outcome != BodyOutcome.Inspected || result.IsCompleted)
             {
                 break;
