@@ -15,6 +15,9 @@ internal sealed class InMemoryRuleFeed : IRuleFeed
     private long _newest;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>When set, snapshots and deltas fail with it, as a feed whose database is gone.</summary>
+    public Exception? Failure { get; set; }
+
     public long Newest
     {
         get
@@ -64,6 +67,10 @@ internal sealed class InMemoryRuleFeed : IRuleFeed
 
     public Task<RuleSet> SnapshotAsync(CancellationToken cancellationToken)
     {
+        if (Failure is { } failure)
+        {
+            return Task.FromException<RuleSet>(failure);
+        }
         lock (_lock)
         {
             return Task.FromResult(new RuleSet(_newest, [.. _versions[_newest].Values.OrderBy(l => l.Id, StringComparer.Ordinal)]));
@@ -72,6 +79,10 @@ internal sealed class InMemoryRuleFeed : IRuleFeed
 
     public Task<RuleSetDelta?> DeltaAsync(long fromVersion, CancellationToken cancellationToken)
     {
+        if (Failure is { } failure)
+        {
+            return Task.FromException<RuleSetDelta?>(failure);
+        }
         lock (_lock)
         {
             if (!_versions.TryGetValue(fromVersion, out var from))

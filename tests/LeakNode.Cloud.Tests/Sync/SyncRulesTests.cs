@@ -201,7 +201,9 @@ public sealed class SyncRulesTests : IAsyncLifetime
         await rules.NackAsync(v2, "token 't9' carries 3 window hashes; a token of length 40 needs 6");
 
         await SyncServer.EventuallyAsync(() => _server.Registry.Journal.Any(e => e.StartsWith($"refused {_nodeId} {v2} token 't9'", StringComparison.Ordinal)), "the refusal is recorded");
-        Assert.Contains(_server.Logs, line => line.StartsWith("Warning", StringComparison.Ordinal) && line.Contains($"refused rule version {v2}", StringComparison.Ordinal));
+        await SyncServer.EventuallyAsync(
+            () => _server.Logs.Any(line => line.StartsWith("Warning", StringComparison.Ordinal) && line.Contains($"refused rule version {v2}", StringComparison.Ordinal)),
+            "the refusal is logged as a warning");
         await rules.NothingForAsync(Quiet);
 
         var v3 = _server.Feed.Put(_leaks.Leak("L3"));
@@ -312,6 +314,23 @@ public sealed class SyncRulesTests : IAsyncLifetime
         var error = await rules.EndedAsync();
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.Contains("rule version 0", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FeedFails_EndsWithUnavailableAndRecordsTheDisconnect()
+    {
+        await using var rules = _server.OpenRules(_token);
+        await rules.HelloAsync(0, _server.Keyring.KeyId);
+        await rules.KeyAsync();
+        _server.Feed.Failure = new InvalidOperationException("database is locked (test)");
+
+        _server.Feed.Put(_leaks.Leak("L1"));
+
+        var error = await rules.EndedAsync();
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.DoesNotContain("database is locked", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains(_server.Logs, line => line.StartsWith("Error", StringComparison.Ordinal) && line.Contains("database is locked", StringComparison.Ordinal));
+        await SyncServer.EventuallyAsync(() => _server.Registry.Journal.Contains($"disconnected {_nodeId}"), "the disconnect is recorded");
     }
 
     [Fact]
