@@ -54,7 +54,7 @@ internal static class AdminEndpoints
     }
 
     private static EventsStatus EventsStatusOf(EventQueue queue, EventShipper? shipper) =>
-        new(queue.Count, shipper?.Spool.Events ?? 0, shipper?.Spool.Bytes ?? 0, queue.Dropped + (shipper?.Spool.Dropped ?? 0), shipper?.Shipped ?? 0);
+        new(queue.Count + (shipper?.Pending ?? 0), shipper?.Spool.Events ?? 0, shipper?.Spool.Bytes ?? 0, queue.Dropped + (shipper?.Spool.Dropped ?? 0), shipper?.Shipped ?? 0);
 }
 
 internal sealed record NodeStatus(string Node, string Mode, bool Ready, RulesStatus Rules, CloudStatus Cloud, EventsStatus Events);
@@ -66,7 +66,7 @@ internal sealed record RulesStatus(long? Version, string? Source, DateTimeOffset
 internal sealed record CloudStatus(
     bool Configured, bool Connected, string State, string? Endpoint, DateTimeOffset? Since, string? LastError, DateTimeOffset? LastErrorAt, long Reconnects);
 
-/// <param name="Queued">Events in memory waiting for the cloud.</param>
+/// <param name="Queued">Events in memory waiting for the cloud (queued, or in the batch being sent).</param>
 /// <param name="Spooled">Events on disk waiting for the cloud.</param>
 /// <param name="Dropped">Events dropped since start (queue or spool full).</param>
 /// <param name="Shipped">Events the cloud acknowledged since start.</param>

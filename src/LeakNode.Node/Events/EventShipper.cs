@@ -29,6 +29,7 @@ internal sealed partial class EventShipper : BackgroundService
 
     /// <summary>The batch taken from the queue and not acknowledged yet (being filled, or sent): spooled if the stream fails or the node stops.</summary>
     private EventBatch? _pending;
+    private int _pendingCount;
     private ulong _nextBatchId;
     private long _droppedCarried;
     private long _shipped;
@@ -45,6 +46,9 @@ internal sealed partial class EventShipper : BackgroundService
     }
 
     public EventSpool Spool { get; }
+
+    /// <summary>Events taken from the queue and not acknowledged yet (the batch being filled or sent).</summary>
+    public int Pending => Volatile.Read(ref _pendingCount);
 
     /// <summary>Events the cloud acknowledged since start.</summary>
     public long Shipped => Interlocked.Read(ref _shipped);
@@ -116,15 +120,15 @@ internal sealed partial class EventShipper : BackgroundService
         if (TakeDropped() is var dropped && dropped > 0)
         {
             // Drops made while the last spooled batch was written: reported now rather than with the next attack.
-            _pending = new EventBatch { Dropped = dropped };
-            await SendAsync(call, _pending, cancellationToken);
-            _pending = null;
+            var report = Hold(new EventBatch { Dropped = dropped });
+            await SendAsync(call, report, cancellationToken);
+            Release();
         }
         while (true)
         {
             var batch = await NextBatchAsync(cancellationToken);
             await SendAsync(call, batch, cancellationToken);
-            _pending = null;
+            Release();
             Succeeded(reconnector);
         }
     }
@@ -160,12 +164,13 @@ internal sealed partial class EventShipper : BackgroundService
     private async Task<EventBatch> NextBatchAsync(CancellationToken cancellationToken)
     {
         await _queue.Reader.WaitToReadAsync(cancellationToken);
-        var batch = _pending = new EventBatch();
+        var batch = Hold(new EventBatch());
         using var interval = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         interval.CancelAfter(_options.BatchInterval);
         var bytes = 0;
         while (!Fill(batch, ref bytes))
         {
+            Volatile.Write(ref _pendingCount, batch.Events.Count);
             try
             {
                 await _queue.Reader.WaitToReadAsync(interval.Token);
@@ -175,6 +180,7 @@ internal sealed partial class EventShipper : BackgroundService
                 break;
             }
         }
+        Volatile.Write(ref _pendingCount, batch.Events.Count);
         batch.Dropped = TakeDropped();
         return batch;
     }
@@ -204,12 +210,27 @@ internal sealed partial class EventShipper : BackgroundService
         return true;
     }
 
+    /// <summary>Makes <paramref name="batch"/> the one not acknowledged yet: spooled if the stream fails or the node stops.</summary>
+    private EventBatch Hold(EventBatch batch)
+    {
+        _pending = batch;
+        Volatile.Write(ref _pendingCount, batch.Events.Count);
+        return batch;
+    }
+
+    /// <summary>The batch held was acknowledged, or spooled.</summary>
+    private void Release()
+    {
+        _pending = null;
+        Volatile.Write(ref _pendingCount, 0);
+    }
+
     private void SpoolPending()
     {
         if (_pending is { } pending)
         {
-            _pending = null;
             Spool.Append(pending);
+            Release();
         }
     }
 

@@ -100,6 +100,43 @@ public sealed class EventShippingTests
     }
 
     [Fact]
+    public async Task Stop_EventsStillInMemory_GoToTheSpool()
+    {
+        // A batch interval of a minute keeps the events in the batch being filled until the node stops.
+        var (cloud, node) = await StartAsync(new Dictionary<string, string?> { ["Events:BatchInterval"] = "00:01:00" });
+        await using var _ = cloud;
+        await cloud.Cloud.StopAsync();
+
+        await AttackAsync(node, 3);
+        await Eventually(async () => (await node.StatusAsync()).GetProperty("events").GetProperty("queued").GetInt32() == 3);
+        Assert.Empty(Directory.GetFiles(Path.Combine(cloud.StateDir, "spool")));
+        await cloud.StopNodeAsync(node);
+
+        var spooled = Directory.GetFiles(Path.Combine(cloud.StateDir, "spool"))
+            .Select(f => LeakNode.Protocol.V1.EventBatch.Parser.ParseFrom(File.ReadAllBytes(f)))
+            .SelectMany(b => b.Events)
+            .ToArray();
+        Assert.Equal(3, spooled.Length);
+        Assert.Equal(3, spooled.Select(e => e.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task DroppedConnection_NodeReconnectsWithItsVersionAndKeepsBlocking()
+    {
+        var (cloud, node) = await StartAsync();
+        await using var _ = cloud;
+
+        cloud.Script.DropAll();
+
+        await Eventually(() => Task.FromResult(cloud.Script.Hellos.Count == 2));
+        var hello = cloud.Script.Hellos.Last();
+        Assert.Equal(1, hello.RuleVersion);
+        Assert.Equal(cloud.Script.KeyId, hello.KeyId);
+        await AttackAsync(node, 1);
+        await Eventually(async () => (await node.StatusAsync()).GetProperty("cloud").GetProperty("state").GetString() == "connected");
+    }
+
+    [Fact]
     public async Task Restart_WithoutCloud_ReadyAtOnceFromCache_ThenEverySpooledEventArrives()
     {
         var (cloud, node) = await StartAsync();
