@@ -29,7 +29,7 @@ internal static class CloudCommand
         CloudApplication cloud;
         try
         {
-            cloud = await CloudApplication.StartAsync(configuration, cancellationToken: cancellation);
+            cloud = await CloudApplication.StartAsync(configuration, ct: cancellation);
         }
         catch (CloudStartupException startup)
         {

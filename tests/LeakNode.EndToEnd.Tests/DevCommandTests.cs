@@ -32,14 +32,14 @@ public sealed partial class DevCommandTests
                 using (var request = new HttpRequestMessage(HttpMethod.Post, vpatch) { Content = new StringContent("{\"comment\":\"block it\"}", System.Text.Encoding.UTF8, "application/json") })
                 {
                     request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminKey);
-                    using var response = await client.SendAsync(request);
-                    Assert.True(response.IsSuccessStatusCode, $"vpatch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                    using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+                    Assert.True(response.IsSuccessStatusCode, $"vpatch answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
                 }
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 while (await AttemptAsync(client, proxy, token) != HttpStatusCode.Forbidden)
                 {
                     Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "The node did not block after the vpatch.\n" + dev.Output);
-                    await Task.Delay(20);
+                    await Task.Delay(20, TestContext.Current.CancellationToken);
                 }
                 Assert.True(clock.Elapsed <= TimeSpan.FromSeconds(1), $"The vpatch took {clock.ElapsedMilliseconds} ms to reach the node.");
 
@@ -73,7 +73,7 @@ public sealed partial class DevCommandTests
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(proxy, "/api/orders"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        using var response = await client.SendAsync(request);
+        using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
         return response.StatusCode;
     }
 

@@ -16,6 +16,8 @@ namespace LeakNode.Cli.Dev;
 /// </summary>
 internal static class DemoApi
 {
+    private static readonly string[] Endpoints = ["GET /api/orders", "POST /api/echo"];
+
     public static async Task<WebApplication> StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
@@ -24,7 +26,7 @@ internal static class DemoApi
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
 
         var app = builder.Build();
-        app.MapGet("/", () => Results.Json(new { service = "leaknode demo API", endpoints = new[] { "GET /api/orders", "POST /api/echo" } }));
+        app.MapGet("/", () => Results.Json(new { service = "leaknode demo API", endpoints = Endpoints }));
         app.MapGet("/api/orders", (HttpRequest request) =>
         {
             // A real API would check the token; the demo only says whether one came, never echoing it.

@@ -70,7 +70,7 @@ internal static class DevCommand
         {
             try
             {
-                cloud = await CloudApplication.StartAsync(CloudConfiguration(dataDir.FullName, adminKey, urls), cancellationToken: cancellation);
+                cloud = await CloudApplication.StartAsync(CloudConfiguration(dataDir.FullName, adminKey, urls), ct: cancellation);
             }
             catch (CloudStartupException startup)
             {
@@ -228,6 +228,7 @@ internal static class DevCommand
     {
         var http = cloud.HttpUrl.ToString().TrimEnd('/');
         var proxy = node.ProxyUrl.ToString().TrimEnd('/');
+        const string comment = "{\"comment\":\"block it\"}";
         return $"""
 
             LeakNode dev is running (Ctrl+C stops it).
@@ -239,7 +240,7 @@ internal static class DevCommand
               curl -i {proxy}/api/orders -H 'Authorization: Bearer {demo.Token}'
 
             Apply the virtual patch to the leak:
-              curl -s -X POST {http}/api/v1/leaks/{demo.LeakId}/vpatch -H 'Authorization: Bearer {adminKey}' -H 'Content-Type: application/json' -d '{{"comment":"block it"}}'
+              curl -s -X POST {http}/api/v1/leaks/{demo.LeakId}/vpatch -H 'Authorization: Bearer {adminKey}' -H 'Content-Type: application/json' -d '{comment}'
 
             Now the same request is blocked (403) by the node, within a second:
               curl -i {proxy}/api/orders -H 'Authorization: Bearer {demo.Token}'

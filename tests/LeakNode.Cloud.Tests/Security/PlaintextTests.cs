@@ -37,8 +37,8 @@ public sealed class PlaintextTests
         {
             await analyst.GetJsonAsync(path);
         }
-        await cloud.Service<Sync.IRuleFeed>().SnapshotAsync(CloudApi.Ct);
-        await cloud.Service<Sync.IRuleFeed>().DeltaAsync(0, CloudApi.Ct);
+        await cloud.Service<LeakNode.Cloud.Sync.IRuleFeed>().SnapshotAsync(CloudApi.Ct);
+        await cloud.Service<LeakNode.Cloud.Sync.IRuleFeed>().DeltaAsync(0, CloudApi.Ct);
         await cloud.Cloud.StopAsync(CloudApi.Ct);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 

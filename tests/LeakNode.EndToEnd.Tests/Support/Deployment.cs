@@ -19,7 +19,7 @@ namespace LeakNode.EndToEnd.Tests.Support;
 /// their configuration files and state in one temporary directory. The cloud and the node can be killed and
 /// started again on the same ports and state, as an operator would.
 /// </summary>
-public sealed class Stack : IAsyncDisposable
+public sealed class Deployment : IAsyncDisposable
 {
     private readonly int _httpPort = FreePort.Next();
     private readonly int _grpcPort = FreePort.Next();
@@ -29,7 +29,7 @@ public sealed class Stack : IAsyncDisposable
     private WebApplication? _upstream;
     private string? _nodeToken;
 
-    public Stack()
+    public Deployment()
     {
         Directory.CreateDirectory(Root);
         AdminKey = "lk_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
@@ -108,20 +108,20 @@ public sealed class Stack : IAsyncDisposable
             _nodeToken = created.GetProperty("token").GetString()!;
         }
         var config = Path.Combine(Root, "node.yaml");
-        await File.WriteAllTextAsync(config, $"""
+        await File.WriteAllTextAsync(config, $$"""
             Node:
               Name: e2e-node
               Mode: block
             Cloud:
-              GrpcUrl: http://127.0.0.1:{_grpcPort}
-              Token: {_nodeToken}
+              GrpcUrl: http://127.0.0.1:{{_grpcPort}}
+              Token: {{_nodeToken}}
             Listen:
-              Proxy: http://127.0.0.1:{_proxyPort}
-              Admin: http://127.0.0.1:{_adminPort}
-            StateDir: {Yaml(NodeStateDir)}
+              Proxy: http://127.0.0.1:{{_proxyPort}}
+              Admin: http://127.0.0.1:{{_adminPort}}
+            StateDir: {{Yaml(NodeStateDir)}}
             ReverseProxy:
-              Routes: {{ all: {{ ClusterId: app, Match: {{ Path: "{{**catch-all}}" }} }} }}
-              Clusters: {{ app: {{ Destinations: {{ d1: {{ Address: "{UpstreamUrl}" }} }} }} }}
+              Routes: { all: { ClusterId: app, Match: { Path: "{**catch-all}" } } }
+              Clusters: { app: { Destinations: { d1: { Address: "{{UpstreamUrl}}" } } } }
             """);
         Node = LeakNodeProcess.Start(["node", "--config", config]);
         if (waitReady)
