@@ -49,4 +49,5 @@ internal static class EventIds
     public const int RuleCacheWriteFailed = 4011;
     public const int CloudRetrying = 4012;
     public const int CloudUnexpected = 4013;
+    public const int RuleCacheCompactionFailed = 4014;
 }

@@ -188,13 +188,14 @@ internal sealed partial class RuleSyncService : BackgroundService
                     }
                     break;
                 case RulesResponse.KindOneofCase.Update when keyed:
+                    // A compaction that finished in the background is put in place between updates, never during one.
+                    _cache.FinishCompaction();
                     if (Handle(response.Update) is { } ack)
                     {
                         await call.RequestStream.WriteAsync(new RulesRequest { Ack = ack }, cancellationToken);
                         if (ack.Applied && _cache.CompactionDue)
                         {
-                            // After the ack, so that the cloud never waits for it; the next update waits instead, rarely.
-                            CompactCache();
+                            _cache.StartCompaction(_keyId!);
                         }
                     }
                     break;
@@ -368,19 +369,6 @@ internal sealed partial class RuleSyncService : BackgroundService
 
     private static string Reason(RuleSetRejectedException error) =>
         error.Problems.Count <= 10 ? string.Join("; ", error.Problems) : string.Join("; ", error.Problems.Take(10)) + $"; … and {error.Problems.Count - 10} more";
-
-    private void CompactCache()
-    {
-        try
-        {
-            _cache.Compact(_keyId!);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidDataException)
-        {
-            // The log stays as it was and keeps growing; the next ack tries again.
-            Log.CacheWriteFailed(_logger, VersionInForce, error.Message);
-        }
-    }
 
     public override void Dispose()
     {

@@ -99,7 +99,7 @@ public sealed class RuleCacheTests : IDisposable
     }
 
     [Fact]
-    public void Compact_ManyDeltas_FoldedIntoOneSnapshotOfTheSameRules()
+    public async Task Compact_ManyDeltas_FoldedIntoOneSnapshotOfTheSameRules()
     {
         using (var cache = WithSnapshot())
         {
@@ -109,7 +109,13 @@ public sealed class RuleCacheTests : IDisposable
                 cache.AppendDelta(Vpatch(version, version % 2 == 0 ? "a" : "b", block: version % 3 == 0));
                 version++;
             }
-            cache.Compact(_cloud.KeyId);
+            cache.StartCompaction(_cloud.KeyId);
+            // Deltas keep coming while the compaction runs: they continue the compacted snapshot.
+            cache.AppendDelta(Vpatch(version++, "a", block: false));
+            Assert.False(cache.CompactionDue);
+            await cache.Compaction!.WaitAsync(TestContext.Current.CancellationToken);
+            cache.FinishCompaction();
+            Assert.Null(cache.Compaction);
             Assert.False(cache.CompactionDue);
             cache.AppendDelta(Vpatch(version, "a", block: true));
         }
@@ -118,7 +124,8 @@ public sealed class RuleCacheTests : IDisposable
         var matcher = Load(again)!;
         Assert.True(matcher.Version > 256);
         Assert.Equal(2, matcher.TokenCount);
-        Assert.True(new FileInfo(Path.Combine(_folder, RuleCache.DeltaFileName)).Length < 200);
+        Assert.True(new FileInfo(Path.Combine(_folder, RuleCache.DeltaFileName)).Length < 300);
+        Assert.False(File.Exists(Path.Combine(_folder, RuleCache.DeltaFileName + ".next")));
         // leak-a blocks after the last delta: a scan finds its token as a block.
         var hit = Assert.Single(matcher.FindAll("x ghp_tokenNumberOne000000000000000000000 y"u8));
         Assert.Equal(RuleAction.Block, hit.Action);
