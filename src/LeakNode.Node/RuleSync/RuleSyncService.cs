@@ -307,7 +307,8 @@ internal sealed partial class RuleSyncService : BackgroundService
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var current = _rules.Current;
         var inForce = VersionInForce;
-        if (current is null || inForce == 0)
+        // Version 0 is a real base when it came from this key: the cloud's empty rule set before its first leak.
+        if (current is null || _rulesKeyId is null || _rulesKeyId != _keyId)
         {
             return Refuse(update.Version, $"no rule set made with deployment key {_keyId} is in force here, so there is nothing to apply a delta to; send a snapshot");
         }

@@ -72,6 +72,25 @@ public sealed class RuleSyncTests
     }
 
     [Fact]
+    public async Task Delta_OnTheEmptySnapshotOfVersionZero_AppliesAndBlocks()
+    {
+        // Regression: a cloud with no leak yet sends the empty snapshot of version 0; its first leak comes as the
+        // delta 0 → 1, which must apply (version 0 from this key is a real base, not "no rules").
+        await using var cloud = await CloudFixture.StartAsync();
+        cloud.Script.OnHello = _ => CloudScript.Snapshot(0, tokensPerPart: 10);
+        var node = await cloud.StartNodeAsync();
+        Assert.Equal(new RuleAck { Version = 0, Applied = true }, await cloud.Script.NextAckAsync());
+
+        var token = Token();
+        var first = new RuleUpdate { Version = 1, FromVersion = 0, Last = true };
+        first.Upserted.Add(cloud.Script.Leak("leak-a", RuleAction.Block, token));
+        await cloud.Script.PushAsync(first, Cancel);
+
+        Assert.Equal(new RuleAck { Version = 1, Applied = true }, await cloud.Script.NextAckAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, await SendAsync(node, token));
+    }
+
+    [Fact]
     public async Task Delta_WrongFromVersion_NackedWithReasonAndOldRulesStay()
     {
         await using var cloud = await CloudFixture.StartAsync();
