@@ -284,11 +284,14 @@ internal sealed partial class LeakStore(
         var conflicts = new Dictionary<string, (string Name, List<string> Fingerprints)>(StringComparer.Ordinal);
         foreach (var chunk in fingerprints.Distinct(StringComparer.Ordinal).Chunk(Chunk))
         {
+            var (list, parameters) = SqlList.In("fingerprint", chunk);
+            parameters.Add("open", LeakStatuses.Open);
+            parameters.Add("leakId", leakId);
             var rows = await connection.QueryAsync<(string Id, string Name, string Fingerprint)>(
-                """
+                $"""
                 SELECT l.id, l.name, t.fingerprint FROM leak_tokens t JOIN leaks l ON l.id = t.leak_id
-                WHERE l.status = @Open AND l.id <> @leakId AND t.fingerprint IN @chunk
-                """, new { LeakStatuses.Open, leakId, chunk }, transaction);
+                WHERE l.status = @open AND l.id <> @leakId AND t.fingerprint IN {list}
+                """, parameters, transaction);
             foreach (var (id, name, fingerprint) in rows)
             {
                 if (!conflicts.TryGetValue(id, out var entry))
@@ -321,18 +324,19 @@ internal sealed partial class LeakStore(
         var history = new Dictionary<string, List<HistoryView>>(StringComparer.Ordinal);
         foreach (var chunk in rows.Select(r => r.Id).Chunk(Chunk))
         {
+            var (ids, parameters) = SqlList.In("id", chunk);
             foreach (var t in await connection.QueryAsync<(string LeakId, string Id, string Preview, string Kind, string Fingerprint)>(
-                "SELECT leak_id, id, preview, kind, fingerprint FROM leak_tokens WHERE leak_id IN @chunk ORDER BY leak_id, ordinal", new { chunk }, transaction))
+                $"SELECT leak_id, id, preview, kind, fingerprint FROM leak_tokens WHERE leak_id IN {ids} ORDER BY leak_id, ordinal", parameters, transaction))
             {
                 Add(tokens, t.LeakId, new TokenView(t.Id, t.Preview, t.Kind, t.Fingerprint));
             }
             foreach (var s in await connection.QueryAsync<(string LeakId, string Kind, string? Url, string? Location, long FirstSeen)>(
-                "SELECT leak_id, kind, url, location, first_seen FROM leak_sources WHERE leak_id IN @chunk ORDER BY leak_id, first_seen, id", new { chunk }, transaction))
+                $"SELECT leak_id, kind, url, location, first_seen FROM leak_sources WHERE leak_id IN {ids} ORDER BY leak_id, first_seen, id", parameters, transaction))
             {
                 Add(sources, s.LeakId, new SourceView(s.Kind, s.Url, s.Location, Ids.Time(s.FirstSeen)));
             }
             foreach (var h in await connection.QueryAsync<(string LeakId, long At, string Actor, string Action, string? Comment)>(
-                "SELECT leak_id, at, actor, action, comment FROM leak_history WHERE leak_id IN @chunk ORDER BY leak_id, at, id", new { chunk }, transaction))
+                $"SELECT leak_id, at, actor, action, comment FROM leak_history WHERE leak_id IN {ids} ORDER BY leak_id, at, id", parameters, transaction))
             {
                 Add(history, h.LeakId, new HistoryView(Ids.Time(h.At), h.Actor, h.Action, h.Comment));
             }

@@ -166,7 +166,8 @@ internal static class LeakValidation
                 }
                 else
                 {
-                    errors.Add(field, $"'{Truncate(value)}' is not one of {string.Join(", ", allowed)}");
+                    // The value is not echoed: a query string is where a pasted token ends up by mistake.
+                    errors.Add(field, $"must be one of {string.Join(", ", allowed)}");
                 }
             }
         }
@@ -226,6 +227,4 @@ internal static class LeakValidation
         }
         return value.Trim();
     }
-
-    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

@@ -18,9 +18,10 @@ namespace LeakNode.Cloud.Storage;
 /// two generated migration trees. ASP.NET Core Identity, when it comes, can keep its own EF Core context and
 /// migrations history over the same database: its tables do not touch these.
 /// </remarks>
-internal sealed class CloudDatabase
+internal sealed class CloudDatabase : IAsyncDisposable
 {
     private readonly string _connectionString;
+    private readonly NpgsqlDataSource? _postgres;
 
     public CloudDatabase(CloudConfiguration configuration)
     {
@@ -48,6 +49,7 @@ internal sealed class CloudDatabase
             var builder = new NpgsqlConnectionStringBuilder(configuration.Storage.Postgres.ConnectionString);
             Location = $"postgres://{builder.Host}/{builder.Database}";
             _connectionString = builder.ToString();
+            _postgres = NpgsqlDataSource.Create(builder);
         }
     }
 
@@ -58,18 +60,10 @@ internal sealed class CloudDatabase
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        DbConnection connection = Provider == StorageProvider.Sqlite ? new SqliteConnection(_connectionString) : new NpgsqlConnection(_connectionString);
+        DbConnection connection = _postgres is null ? new SqliteConnection(_connectionString) : _postgres.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);
-            if (connection is SqliteConnection sqlite)
-            {
-                // Per connection: WAL lets readers run beside the one writer. synchronous stays FULL (the default):
-                // an acknowledged event batch must survive a power cut, and one fsync per batch is cheap.
-                using var pragma = sqlite.CreateCommand();
-                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF;";
-                await pragma.ExecuteNonQueryAsync(cancellationToken);
-            }
             return connection;
         }
         catch
@@ -93,6 +87,20 @@ internal sealed class CloudDatabase
     /// </summary>
     public Task<T> ReadAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         InTransactionAsync(work, write: false, cancellationToken);
+
+    /// <summary>Closes the pooled connections, so that a stopped cloud holds no file handle or server session.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+        else
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(connection);
+        }
+    }
 
     private async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, bool write, CancellationToken cancellationToken)
     {

@@ -123,7 +123,10 @@ public sealed class AuthTests
         using var client = cloud.Client(key);
         var leak = await client.CreateLeakAsync("by ci", [_tokens.Next()]);
         Assert.Equal("ci", leak.GetProperty("history")[0].Str("actor"));
-        Assert.DoesNotContain(key, await File.ReadAllTextAsync(cloud.DatabasePath, CloudApi.Ct), StringComparison.Ordinal);
+        if (CloudHarness.PostgresServer is null)
+        {
+            Assert.DoesNotContain(key, await File.ReadAllTextAsync(cloud.DatabasePath, CloudApi.Ct), StringComparison.Ordinal);
+        }
     }
 
     [Theory]

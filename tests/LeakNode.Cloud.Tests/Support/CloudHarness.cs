@@ -60,11 +60,40 @@ public sealed class CloudHarness : IAsyncDisposable
             ["Listen:ShutdownTimeout"] = "00:00:05",
             ["DataDir"] = Path.Combine(folder, "data"),
         };
+        if (PostgresServer is { } server)
+        {
+            values["Storage:Provider"] = "postgres";
+            values["Storage:Postgres:ConnectionString"] = PostgresDatabase(server, folder);
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
         }
         return values;
+    }
+
+    /// <summary>
+    /// A PostgreSQL server to run the tests against instead of SQLite (<c>LEAKNODE_TEST_POSTGRES</c>, an Npgsql
+    /// connection string with the right to create databases); null runs them on SQLite.
+    /// </summary>
+    public static string? PostgresServer => Environment.GetEnvironmentVariable("LEAKNODE_TEST_POSTGRES") is { Length: > 0 } server ? server : null;
+
+    /// <summary>One database a test folder, so that a restart in the same folder finds its data again.</summary>
+    private static string PostgresDatabase(string server, string folder)
+    {
+        var name = "leaknode_test_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(folder)))[..16];
+        using (var connection = new Npgsql.NpgsqlConnection(server))
+        {
+            connection.Open();
+            using var exists = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+            exists.Parameters.AddWithValue("name", name);
+            if (exists.ExecuteScalar() is null)
+            {
+                using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+                create.ExecuteNonQuery();
+            }
+        }
+        return new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ToString();
     }
 
     /// <summary>Starts a cloud in <paramref name="folder"/> (a new temporary one when null, deleted on dispose).</summary>
