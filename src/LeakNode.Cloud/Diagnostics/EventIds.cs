@@ -1,0 +1,35 @@
+namespace LeakNode.Cloud.Diagnostics;
+
+/// <summary>Every log event id of the cloud, in one place so that none is used twice (as YARP keeps its own).</summary>
+internal static class EventIds
+{
+    // Host: 100s
+    public const int Started = 100;
+    public const int Stopping = 101;
+    public const int Stopped = 102;
+    public const int MasterKeyCreated = 103;
+    public const int DeploymentKeyCreated = 104;
+    public const int AdminKeyGenerated = 105;
+    public const int AdminKeyConfigured = 106;
+    public const int SchemaMigrated = 107;
+
+    // Leaks: 1000s
+    public const int LeakCreated = 1000;
+    public const int LeakTransition = 1001;
+    public const int LeakEdited = 1002;
+    public const int RuleVersion = 1003;
+    public const int RuleLogPruned = 1004;
+
+    // Access: 2000s
+    public const int ApiKeyCreated = 2000;
+    public const int ApiKeyRejected = 2001;
+
+    // Nodes: 3000s
+    public const int NodeEnrolled = 3000;
+    public const int NodeRevoked = 3001;
+    public const int NodeRefusedRules = 3002;
+
+    // Attacks: 4000s
+    public const int AttacksStored = 4000;
+    public const int AttacksDropped = 4001;
+}

@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LeakNode.Cloud.Tests.Support;
+
+/// <summary>
+/// A cloud started for real on loopback ports chosen by the OS, over a SQLite file in a temporary folder. Collects
+/// every log line and every response body, so that tests can look for what must never appear in them.
+/// </summary>
+public sealed class CloudHarness : IAsyncDisposable
+{
+    private readonly bool _ownsFolder;
+
+    private CloudHarness(string folder, bool ownsFolder, CloudApplication cloud, ConcurrentQueue<string> logs, ConcurrentQueue<string> responses, string adminKey)
+    {
+        Folder = folder;
+        _ownsFolder = ownsFolder;
+        Cloud = cloud;
+        Logs = logs;
+        Responses = responses;
+        AdminKey = adminKey;
+        Admin = Client(adminKey);
+        Anonymous = Client(null);
+    }
+
+    public string Folder { get; }
+
+    public CloudApplication Cloud { get; }
+
+    public ConcurrentQueue<string> Logs { get; }
+
+    /// <summary>Every response body any client of this harness received.</summary>
+    public ConcurrentQueue<string> Responses { get; }
+
+    public string AdminKey { get; }
+
+    public HttpClient Admin { get; }
+
+    public HttpClient Anonymous { get; }
+
+    public string DatabasePath => Path.Combine(Folder, "data", "cloud.db");
+
+    public T Service<T>()
+        where T : notnull => Cloud.Services.GetRequiredService<T>();
+
+    /// <summary>The settings a test cloud starts with; <paramref name="settings"/> override them.</summary>
+    public static Dictionary<string, string?> Settings(string folder, IDictionary<string, string?>? settings = null)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Listen:Http"] = "http://127.0.0.1:0",
+            ["Listen:Grpc"] = "http://127.0.0.1:0",
+            ["Listen:ShutdownTimeout"] = "00:00:05",
+            ["DataDir"] = Path.Combine(folder, "data"),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+        return values;
+    }
+
+    /// <summary>Starts a cloud in <paramref name="folder"/> (a new temporary one when null, deleted on dispose).</summary>
+    public static async Task<CloudHarness> StartAsync(
+        IDictionary<string, string?>? settings = null, string? folder = null, Action<IEndpointRouteBuilder>? mapGrpc = null, string? adminKey = null)
+    {
+        var ownsFolder = folder is null;
+        folder ??= Directory.CreateTempSubdirectory("leaknode-cloud-test-").FullName;
+        var values = Settings(folder, settings);
+        var logs = new ConcurrentQueue<string>();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var cloud = await CloudApplication.StartAsync(
+            configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)), mapGrpc, TestContext.Current.CancellationToken);
+        var key = cloud.BootstrapAdminKey ?? adminKey ?? values.GetValueOrDefault("Security:AdminKey")
+            ?? throw new InvalidOperationException("no admin key: pass the one of the earlier start");
+        return new CloudHarness(folder, ownsFolder, cloud, logs, new ConcurrentQueue<string>(), key);
+    }
+
+    /// <summary>A client of the REST listener that sends <paramref name="apiKey"/> (none when null).</summary>
+    public HttpClient Client(string? apiKey)
+    {
+        var client = new HttpClient(new RecordingHandler(Responses)) { BaseAddress = Cloud.HttpUrl };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+        return client;
+    }
+
+    /// <summary>Creates an API key with <paramref name="role"/> and returns a client that uses it.</summary>
+    public async Task<HttpClient> ClientWithRoleAsync(string role)
+    {
+        var response = await Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "test-" + role, role }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        return Client(body.GetProperty("key").GetString());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        Anonymous.Dispose();
+        await Cloud.DisposeAsync();
+        if (_ownsFolder)
+        {
+            DeleteFolder(Folder);
+        }
+    }
+
+    public static void DeleteFolder(string folder)
+    {
+        // Pooled SQLite connections keep the file open until the pool lets them go.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class RecordingHandler(ConcurrentQueue<string> responses) : DelegatingHandler(new HttpClientHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            responses.Enqueue(string.Join('\n', response.Headers.Concat(response.Content.Headers).Select(h => $"{h.Key}: {string.Join(',', h.Value)}")) + "\n" + Encoding.UTF8.GetString(body));
+            // The content was read: give the caller a fresh copy to read again.
+            var copy = new ByteArrayContent(body);
+            foreach (var header in response.Content.Headers)
+            {
+                copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+            response.Content = copy;
+            return response;
+        }
+    }
+
+    private sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        }
+    }
+}
