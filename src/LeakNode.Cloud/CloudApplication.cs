@@ -221,6 +221,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.ConfigureHttpJsonOptions(o => Api.JsonBody.Configure(o.SerializerOptions));
         services.AddOpenApi();
         services.AddGrpc();
+        services.AddNodeSync();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -241,7 +242,9 @@ public sealed partial class CloudApplication : IAsyncDisposable
         api.MapAttacksApi();
 
         // ── Listen:Grpc: the node protocol ──
-        // LEAD: map the node protocol here once Sync/NodeSyncService is merged:  app.MapNodeSync();
+        // Nodes authenticate with their node token, which the service checks itself (NodeSyncService); API keys
+        // are for people and scripts on the REST listener.
+        app.MapNodeSync();
         mapGrpc?.Invoke(app);
         return app;
     }
