@@ -88,7 +88,6 @@ public sealed class CloudApplicationTests
                 ["Limits:MaxTokensPerLeaks"] = "3",
                 ["Storage:Sqlite:BusyTimeout"] = "soon",
             });
-            values["Storage:Postgres:ConnectionString"] = null;
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
             var error = await Assert.ThrowsAsync<CloudStartupException>(() => CloudApplication.StartAsync(configuration, ct: CloudApi.Ct));
@@ -133,19 +132,19 @@ public sealed class CloudApplicationTests
                 var leak = await first.Admin.CreateLeakAsync("kept", tokens.Next(2));
                 (_, var patched) = await first.Admin.PostJsonAsync($"/api/v1/leaks/{leak.Id()}/vpatch", new { comment = "block it" });
                 leakJson = patched.GetRawText();
-                keyId = first.Service<LeakNode.Cloud.Sync.IDeploymentKeyring>().KeyId;
-                version = await first.Service<LeakNode.Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct);
+                keyId = first.Service<Cloud.Sync.IDeploymentKeyring>().KeyId;
+                version = await first.Service<Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct);
                 Assert.Contains(first.Logs, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("master key", StringComparison.Ordinal) && l.Contains("BACK IT UP", StringComparison.Ordinal));
             }
 
             await using var second = await CloudHarness.StartAsync(folder: folder, adminKey: adminKey);
             Assert.Null(second.Cloud.BootstrapAdminKey);
             Assert.DoesNotContain(second.Logs, l => l.Contains("master key", StringComparison.Ordinal) && l.StartsWith("Warning", StringComparison.Ordinal));
-            Assert.Equal(keyId, second.Service<LeakNode.Cloud.Sync.IDeploymentKeyring>().KeyId);
-            Assert.Equal(version, await second.Service<LeakNode.Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct));
+            Assert.Equal(keyId, second.Service<Cloud.Sync.IDeploymentKeyring>().KeyId);
+            Assert.Equal(version, await second.Service<Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct));
             var (_, list) = await second.Admin.GetJsonAsync("/api/v1/leaks");
             Assert.Equal(leakJson, list.GetProperty("items")[0].GetRawText());
-            var snapshot = await second.Service<LeakNode.Cloud.Sync.IRuleFeed>().SnapshotAsync(CloudApi.Ct);
+            var snapshot = await second.Service<Cloud.Sync.IRuleFeed>().SnapshotAsync(CloudApi.Ct);
             Assert.Equal(Matching.Rules.RuleAction.Block, Assert.Single(snapshot.Leaks).Action);
         }
         finally

@@ -43,7 +43,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (header.Length == 0)
+        // A node protocol call carries a node token, which NodeSyncService checks itself: looked up as an API key it
+        // would cost a query and log a failed authentication for every node stream.
+        if (header.Length == 0 || Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {
             return AuthenticateResult.NoResult();
         }

@@ -32,4 +32,22 @@ internal static class EventIds
     // Attacks: 4000s
     public const int AttacksStored = 4000;
     public const int AttacksDropped = 4001;
+
+    // Node protocol (Sync): 5000s
+    public const int NodeConnected = 5000;
+    public const int NodeDisconnected = 5001;
+    public const int NodeCallRefused = 5002;
+    public const int NodeStreamsEnded = 5003;
+    public const int RevocationCheckFailed = 5004;
+    public const int DisconnectNotRecorded = 5005;
+    public const int NodeStreamFailed = 5006;
+    public const int SnapshotSent = 5010;
+    public const int DeltaSent = 5011;
+    public const int VersionApplied = 5012;
+    public const int VersionRefused = 5013;
+    public const int UnexpectedAck = 5014;
+    public const int AckTimedOut = 5015;
+    public const int EventBatchStored = 5020;
+    public const int EventsSkipped = 5021;
+    public const int EventsDropped = 5022;
 }

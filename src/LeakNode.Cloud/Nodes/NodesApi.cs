@@ -1,6 +1,7 @@
 using LeakNode.Cloud.Api;
 using LeakNode.Cloud.Auth;
 using LeakNode.Cloud.Configuration;
+using LeakNode.Cloud.Sync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -39,9 +40,16 @@ internal static class NodesApi
         return TypedResults.Created($"/api/v1/nodes/{node.Id}", node);
     }
 
-    private static async Task<Results<Ok<NodeView>, ProblemHttpResult>> RevokeAsync(string id, NodeRegistry nodes, HttpContext context)
+    private static async Task<Results<Ok<NodeView>, ProblemHttpResult>> RevokeAsync(string id, NodeRegistry nodes, NodeConnections connections, HttpContext context)
     {
         var node = await nodes.RevokeAsync(id, context.RequestAborted);
-        return node is null ? Problems.NotFound($"no node has id '{id}'") : TypedResults.Ok(node);
+        if (node is null)
+        {
+            return Problems.NotFound($"no node has id '{id}'");
+        }
+        // The node's open streams on this process end now; those on other replicas at their next token check
+        // (NodeSync:RevocationCheckInterval).
+        connections.EndNode(id);
+        return TypedResults.Ok(node);
     }
 }

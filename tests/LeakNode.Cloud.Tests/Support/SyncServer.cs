@@ -99,10 +99,13 @@ internal sealed class SyncServer : IAsyncDisposable
         Client().ShipEvents(Bearer(token), cancellationToken: TestContext.Current.CancellationToken);
 
     /// <summary>Waits until <paramref name="condition"/> holds (the protocol is asynchronous); fails after 10 s.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string what)
+    public static Task EventuallyAsync(Func<bool> condition, string what) => EventuallyAsync(() => Task.FromResult(condition()), what);
+
+    /// <inheritdoc cref="EventuallyAsync(Func{bool}, string)"/>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
             await Task.Delay(10);
@@ -114,25 +117,5 @@ internal sealed class SyncServer : IAsyncDisposable
         _channel.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-
-    private sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
-        }
     }
 }
