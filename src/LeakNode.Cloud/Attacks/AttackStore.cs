@@ -1,0 +1,250 @@
+using System.Data.Common;
+using System.Text;
+using Dapper;
+using LeakNode.Cloud.Storage;
+using LeakNode.Cloud.Sync;
+using Microsoft.Extensions.Logging;
+
+namespace LeakNode.Cloud.Attacks;
+
+/// <summary>An attack event as the API shows it (CONTRACT.md); <see cref="NodeId"/> is the reporting node's id.</summary>
+public sealed record AttackView(
+    string Id,
+    string Type,
+    DateTimeOffset Time,
+    string NodeId,
+    string LeakId,
+    string TokenId,
+    string TokenFingerprint,
+    string? TokenPreview,
+    string Action,
+    int Hits,
+    string ClientIp,
+    string Method,
+    string Host,
+    string Path,
+    string Location,
+    int StatusCode);
+
+/// <summary>What an attack list selects; null selects all.</summary>
+internal sealed record AttackFilter(string? Type, string? LeakId, string? Action, DateTimeOffset? From, DateTimeOffset? To);
+
+/// <summary>
+/// Stored attack events. Ingest is the cloud's hot write path: one transaction a batch, the statement prepared once
+/// (SQLite) or sent in batches (PostgreSQL), and <c>ON CONFLICT (id) DO NOTHING</c> so that a resent batch stores
+/// nothing twice.
+/// </summary>
+internal sealed partial class AttackStore(CloudDatabase database, TimeProvider clock, ILogger<AttackStore> logger) : IAttackStore
+{
+    /// <summary>The longest text a node may put in one field; more is cut (a path of megabytes is not evidence, it is a problem).</summary>
+    private const int MaxFieldLength = 2048;
+
+    private const string InsertSql = """
+        INSERT INTO attacks (id, node_id, event_type, occurred_at, leak_id, token_id, token_fingerprint, token_preview, action, hits,
+            client_ip, method, host, path, location, status_code, received_at)
+        VALUES (@id, @node, @type, @time, @leak, @token, @fingerprint, @preview, @action, @hits, @ip, @method, @host, @path, @location, @status, @received)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    // Typed up front: Npgsql prepares a statement only when every parameter's type is known before the first value.
+    private static readonly (string Name, System.Data.DbType Type)[] Parameters =
+    [
+        ("id", System.Data.DbType.String), ("node", System.Data.DbType.String), ("type", System.Data.DbType.String), ("time", System.Data.DbType.Int64),
+        ("leak", System.Data.DbType.String), ("token", System.Data.DbType.String), ("fingerprint", System.Data.DbType.String),
+        ("preview", System.Data.DbType.String), ("action", System.Data.DbType.String), ("hits", System.Data.DbType.Int32), ("ip", System.Data.DbType.String),
+        ("method", System.Data.DbType.String), ("host", System.Data.DbType.String), ("path", System.Data.DbType.String),
+        ("location", System.Data.DbType.String), ("status", System.Data.DbType.Int32), ("received", System.Data.DbType.Int64),
+    ];
+
+    public async Task<(int Stored, int Duplicates)> InsertBatchAsync(string nodeId, IReadOnlyList<IncomingAttack> events, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count == 0)
+        {
+            return (0, 0);
+        }
+        var received = Ids.Now(clock);
+        var stored = await database.WriteAsync(
+            (connection, transaction) => Task.FromResult(connection is Npgsql.NpgsqlConnection postgres
+                ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, nodeId, events, received)
+                : InsertPrepared(connection, transaction, nodeId, events, received)),
+            cancellationToken);
+        Log.AttacksStored(logger, stored, events.Count - stored, nodeId);
+        return (stored, events.Count - stored);
+    }
+
+    /// <summary>SQLite: one prepared statement executed per row; parsing the statement is most of an insert's cost there.</summary>
+    private static int InsertPrepared(DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = InsertSql;
+        var parameters = new DbParameter[Parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = command.CreateParameter();
+            parameters[i].ParameterName = Parameters[i].Name;
+            parameters[i].DbType = Parameters[i].Type;
+            command.Parameters.Add(parameters[i]);
+        }
+        command.Prepare();
+        var count = 0;
+        foreach (var e in events)
+        {
+            var values = Values(e, nodeId, received);
+            for (var i = 0; i < values.Length; i++)
+            {
+                parameters[i].Value = values[i];
+            }
+            count += command.ExecuteNonQuery();
+        }
+        return count;
+    }
+
+    /// <summary>PostgreSQL: the rows travel in batches of one round trip each; a round trip a row would cost more than the insert.</summary>
+    private static int InsertBatched(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received)
+    {
+        var count = 0;
+        foreach (var chunk in events.Chunk(1000))
+        {
+            using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
+            foreach (var e in chunk)
+            {
+                var command = new Npgsql.NpgsqlBatchCommand(InsertSql);
+                var values = Values(e, nodeId, received);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    command.Parameters.Add(new Npgsql.NpgsqlParameter(Parameters[i].Name, Parameters[i].Type) { Value = values[i] });
+                }
+                batch.BatchCommands.Add(command);
+            }
+            batch.ExecuteNonQuery();
+            foreach (var command in batch.BatchCommands)
+            {
+                count += command.RecordsAffected;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>An event's column values in <see cref="Parameters"/> order, each field cut to its limit.</summary>
+    private static object[] Values(IncomingAttack e, string nodeId, long received) =>
+    [
+        Cut(e.Id, 128) ?? "", nodeId, Cut(e.Type, 32) ?? "", e.Time.ToUnixTimeMilliseconds(), Cut(e.LeakId, 255) ?? "", Cut(e.TokenId, 255) ?? "",
+        Cut(e.TokenFingerprint, 64) ?? "", (object?)Cut(e.TokenPreview, 64) ?? DBNull.Value, Cut(e.Action, 32) ?? "", e.Hits, Cut(e.ClientIp, 64) ?? "",
+        Cut(e.Method, 32) ?? "", Cut(e.Host, 255) ?? "", Cut(e.Path, MaxFieldLength) ?? "", Cut(e.Location, 255) ?? "", e.StatusCode, received,
+    ];
+
+    public async Task RecordDroppedAsync(string nodeId, ulong dropped, CancellationToken cancellationToken)
+    {
+        if (dropped == 0)
+        {
+            return;
+        }
+        var count = (long)Math.Min(dropped, long.MaxValue);
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            new CommandDefinition("UPDATE nodes SET dropped_events = dropped_events + @count WHERE id = @nodeId", new { count, nodeId }, cancellationToken: cancellationToken));
+        Log.AttacksDropped(logger, nodeId, count);
+    }
+
+    /// <summary>A page of events, newest first; the cursor is the last event's (time, id).</summary>
+    public Task<(IReadOnlyList<AttackView> Items, long Total, (long Time, string Id)? Next)> ListAsync(
+        AttackFilter filter, (long Time, string Id)? after, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync<(IReadOnlyList<AttackView>, long, (long, string)?)>(async (connection, transaction) =>
+        {
+            var where = new StringBuilder(" WHERE 1 = 1");
+            var parameters = new DynamicParameters();
+            Append(where, parameters, filter);
+            var total = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attacks" + where, parameters, transaction);
+            if (after is { } cursor)
+            {
+                where.Append(" AND (occurred_at < @afterTime OR (occurred_at = @afterTime AND id < @afterId))");
+                parameters.Add("afterTime", cursor.Time);
+                parameters.Add("afterId", cursor.Id);
+            }
+            parameters.Add("limit", limit + 1);
+            var rows = (await connection.QueryAsync<AttackRow>(
+                $"SELECT {AttackRow.Columns} FROM attacks{where} ORDER BY occurred_at DESC, id DESC LIMIT @limit", parameters, transaction)).ToList();
+            (long, string)? next = null;
+            if (rows.Count > limit)
+            {
+                rows.RemoveAt(limit);
+                next = (rows[^1].OccurredAt, rows[^1].Id);
+            }
+            return (rows.Select(r => r.View()).ToList(), total, next);
+        }, cancellationToken);
+
+    private static void Append(StringBuilder where, DynamicParameters parameters, AttackFilter filter)
+    {
+        if (filter.Type is not null)
+        {
+            where.Append(" AND event_type = @type");
+            parameters.Add("type", filter.Type);
+        }
+        if (filter.LeakId is not null)
+        {
+            where.Append(" AND leak_id = @leakId");
+            parameters.Add("leakId", filter.LeakId);
+        }
+        if (filter.Action is not null)
+        {
+            where.Append(" AND action = @action");
+            parameters.Add("action", filter.Action);
+        }
+        if (filter.From is { } from)
+        {
+            where.Append(" AND occurred_at >= @from");
+            parameters.Add("from", from.ToUnixTimeMilliseconds());
+        }
+        if (filter.To is { } to)
+        {
+            where.Append(" AND occurred_at < @to");
+            parameters.Add("to", to.ToUnixTimeMilliseconds());
+        }
+    }
+
+    private static string? Cut(string? value, int length) => value is null ? null : value.Length <= length ? value : value[..length];
+
+    private sealed class AttackRow
+    {
+        public const string Columns =
+            "id, node_id, event_type, occurred_at, leak_id, token_id, token_fingerprint, token_preview, action, hits, client_ip, method, host, path, location, status_code";
+
+        public string Id { get; set; } = "";
+
+        public string NodeId { get; set; } = "";
+
+        public string EventType { get; set; } = "";
+
+        public long OccurredAt { get; set; }
+
+        public string LeakId { get; set; } = "";
+
+        public string TokenId { get; set; } = "";
+
+        public string TokenFingerprint { get; set; } = "";
+
+        public string? TokenPreview { get; set; }
+
+        public string Action { get; set; } = "";
+
+        public long Hits { get; set; }
+
+        public string ClientIp { get; set; } = "";
+
+        public string Method { get; set; } = "";
+
+        public string Host { get; set; } = "";
+
+        public string Path { get; set; } = "";
+
+        public string Location { get; set; } = "";
+
+        public long StatusCode { get; set; }
+
+        public AttackView View() => new(
+            Id, EventType, Ids.Time(OccurredAt), NodeId, LeakId, TokenId, TokenFingerprint, TokenPreview, Action, (int)Hits, ClientIp, Method, Host, Path,
+            Location, (int)StatusCode);
+    }
+}

@@ -1,0 +1,53 @@
+namespace LeakNode.Cloud.Diagnostics;
+
+/// <summary>Every log event id of the cloud, in one place so that none is used twice (as YARP keeps its own).</summary>
+internal static class EventIds
+{
+    // Host: 100s
+    public const int Started = 100;
+    public const int Stopping = 101;
+    public const int Stopped = 102;
+    public const int MasterKeyCreated = 103;
+    public const int DeploymentKeyCreated = 104;
+    public const int AdminKeyGenerated = 105;
+    public const int AdminKeyConfigured = 106;
+    public const int SchemaMigrated = 107;
+
+    // Leaks: 1000s
+    public const int LeakCreated = 1000;
+    public const int LeakTransition = 1001;
+    public const int LeakEdited = 1002;
+    public const int RuleVersion = 1003;
+    public const int RuleLogPruned = 1004;
+
+    // Access: 2000s
+    public const int ApiKeyCreated = 2000;
+    public const int ApiKeyRejected = 2001;
+
+    // Nodes: 3000s
+    public const int NodeEnrolled = 3000;
+    public const int NodeRevoked = 3001;
+    public const int NodeRefusedRules = 3002;
+
+    // Attacks: 4000s
+    public const int AttacksStored = 4000;
+    public const int AttacksDropped = 4001;
+
+    // Node protocol (Sync): 5000s
+    public const int NodeConnected = 5000;
+    public const int NodeDisconnected = 5001;
+    public const int NodeCallRefused = 5002;
+    public const int NodeStreamsEnded = 5003;
+    public const int RevocationCheckFailed = 5004;
+    public const int DisconnectNotRecorded = 5005;
+    public const int NodeStreamFailed = 5006;
+    public const int SnapshotSent = 5010;
+    public const int DeltaSent = 5011;
+    public const int VersionApplied = 5012;
+    public const int VersionRefused = 5013;
+    public const int UnexpectedAck = 5014;
+    public const int AckTimedOut = 5015;
+    public const int EventBatchStored = 5020;
+    public const int EventsSkipped = 5021;
+    public const int EventsDropped = 5022;
+}

@@ -1,0 +1,197 @@
+using System.Data.Common;
+using Dapper;
+using LeakNode.Cloud.Configuration;
+
+namespace LeakNode.Cloud.Storage;
+
+/// <summary>
+/// The database schema as numbered migrations, applied in order at start-up and recorded in
+/// <c>schema_migrations</c>. A migration, once released, never changes: a new one is appended.
+/// </summary>
+/// <remarks>
+/// The SQL is portable between SQLite and PostgreSQL: TEXT, INTEGER and BIGINT only (times are Unix milliseconds,
+/// flags 0/1, binary values base64 text), no AUTOINCREMENT/SERIAL (ids are made by the cloud).
+/// </remarks>
+internal static class SchemaMigrations
+{
+    public static readonly IReadOnlyList<(int Version, string Name, string Sql)> All =
+    [
+        (1, "leaks, rule feed, access, nodes, attacks", """
+            CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+            CREATE TABLE rule_state (id INTEGER PRIMARY KEY, version BIGINT NOT NULL);
+            INSERT INTO rule_state (id, version) VALUES (1, 0);
+
+            CREATE TABLE rule_changes (
+                version BIGINT PRIMARY KEY,
+                leak_id TEXT NOT NULL,
+                watched_before INTEGER NOT NULL,
+                action_before INTEGER NOT NULL,
+                watched_after INTEGER NOT NULL,
+                action_after INTEGER NOT NULL,
+                tokens_changed INTEGER NOT NULL,
+                changed_at BIGINT NOT NULL);
+
+            CREATE TABLE leaks (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                name_lower TEXT NOT NULL,
+                description TEXT NOT NULL,
+                description_lower TEXT NOT NULL,
+                risk INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                status_rank INTEGER NOT NULL,
+                remediation TEXT NOT NULL,
+                token_count INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL);
+            CREATE INDEX ix_leaks_status_rank ON leaks (status_rank, created_at, id);
+            CREATE INDEX ix_leaks_created ON leaks (created_at, id);
+            CREATE INDEX ix_leaks_status ON leaks (status);
+
+            CREATE TABLE leak_tokens (
+                id TEXT PRIMARY KEY,
+                leak_id TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                preview TEXT NOT NULL,
+                token_length INTEGER NOT NULL,
+                span_start INTEGER NOT NULL,
+                windows TEXT NOT NULL,
+                hmac TEXT NOT NULL,
+                sealed TEXT NOT NULL,
+                created_at BIGINT NOT NULL);
+            CREATE INDEX ix_leak_tokens_leak ON leak_tokens (leak_id, ordinal);
+            CREATE INDEX ix_leak_tokens_fingerprint ON leak_tokens (fingerprint);
+
+            CREATE TABLE leak_sources (
+                id TEXT PRIMARY KEY,
+                leak_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                url TEXT NULL,
+                location TEXT NULL,
+                first_seen BIGINT NOT NULL);
+            CREATE INDEX ix_leak_sources_leak ON leak_sources (leak_id);
+            CREATE INDEX ix_leak_sources_kind ON leak_sources (kind, leak_id);
+
+            CREATE TABLE leak_history (
+                id TEXT PRIMARY KEY,
+                leak_id TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                comment TEXT NULL);
+            CREATE INDEX ix_leak_history_leak ON leak_history (leak_id, at, id);
+
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                bootstrap INTEGER NOT NULL,
+                created_at BIGINT NOT NULL);
+
+            CREATE TABLE nodes (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT NULL,
+                connections INTEGER NOT NULL,
+                last_seen BIGINT NULL,
+                rule_version BIGINT NULL,
+                mode TEXT NULL,
+                software_version TEXT NULL,
+                last_error TEXT NULL,
+                last_error_version BIGINT NULL,
+                dropped_events BIGINT NOT NULL);
+
+            CREATE TABLE attacks (
+                id TEXT PRIMARY KEY,
+                node_id TEXT NOT NULL,
+                event_type TEXT NOT NULL,
+                occurred_at BIGINT NOT NULL,
+                leak_id TEXT NOT NULL,
+                token_id TEXT NOT NULL,
+                token_fingerprint TEXT NOT NULL,
+                token_preview TEXT NULL,
+                action TEXT NOT NULL,
+                hits INTEGER NOT NULL,
+                client_ip TEXT NOT NULL,
+                method TEXT NOT NULL,
+                host TEXT NOT NULL,
+                path TEXT NOT NULL,
+                location TEXT NOT NULL,
+                status_code INTEGER NOT NULL,
+                received_at BIGINT NOT NULL);
+            CREATE INDEX ix_attacks_time ON attacks (occurred_at, id);
+            CREATE INDEX ix_attacks_leak ON attacks (leak_id, occurred_at);
+            """),
+    ];
+
+    /// <summary>The newest schema version this build knows.</summary>
+    public static int Latest => All[^1].Version;
+
+    /// <summary>Applies every migration the database lacks; returns the versions applied now.</summary>
+    /// <exception cref="InvalidOperationException">The database was written by a newer build (its schema is ahead of this one).</exception>
+    public static async Task<IReadOnlyList<int>> ApplyAsync(CloudDatabase database, CancellationToken cancellationToken)
+    {
+        await using (var connection = await database.OpenAsync(cancellationToken))
+        {
+            if (database.Provider == StorageProvider.Sqlite)
+            {
+                // WAL lets readers run beside the one writer; it is a property of the file, so once is enough.
+                // synchronous stays FULL (the default): an acknowledged event batch must survive a power cut, and one
+                // fsync per batch is cheap.
+                await connection.ExecuteAsync("PRAGMA journal_mode=WAL");
+            }
+            await connection.ExecuteAsync(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+        }
+
+        var applied = new List<int>();
+        foreach (var (version, name, sql) in All)
+        {
+            var done = await database.WriteAsync(async (connection, transaction) =>
+            {
+                if (database.Provider == StorageProvider.Postgres)
+                {
+                    // Replicas starting together: one migrates, the others wait here and then find it done.
+                    await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(7070707)", transaction: transaction);
+                }
+                var newest = await connection.ExecuteScalarAsync<long?>("SELECT MAX(version) FROM schema_migrations", transaction: transaction) ?? 0;
+                if (newest > Latest)
+                {
+                    throw new InvalidOperationException(
+                        $"the database ({database.Location}) has schema version {newest}, newer than this build's {Latest}: run the newer build, or restore a backup");
+                }
+                var exists = await connection.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = @version", new { version }, transaction);
+                if (exists > 0)
+                {
+                    return false;
+                }
+                await ExecuteScriptAsync(connection, transaction, sql);
+                await connection.ExecuteAsync(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@version, @name, @at)",
+                    new { version, name, at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, transaction);
+                return true;
+            }, cancellationToken);
+            if (done)
+            {
+                applied.Add(version);
+            }
+        }
+        return applied;
+    }
+
+    // One statement a command: Npgsql accepts several, but a failing statement is easier to name alone.
+    private static async Task ExecuteScriptAsync(DbConnection connection, DbTransaction transaction, string script)
+    {
+        foreach (var statement in script.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            await connection.ExecuteAsync(statement, transaction: transaction);
+        }
+    }
+}
