@@ -15,6 +15,7 @@ public sealed class AuthTests
         { "GET", "/api/v1/leaks/lk_x" },
         { "POST", "/api/v1/leaks" },
         { "PATCH", "/api/v1/leaks/lk_x" },
+        { "POST", "/api/v1/leaks/lk_x/tokens" },
         { "POST", "/api/v1/leaks/lk_x/vpatch" },
         { "POST", "/api/v1/leaks/lk_x/close" },
         { "POST", "/api/v1/leaks/lk_x/mark-false" },
@@ -72,6 +73,7 @@ public sealed class AuthTests
         {
             ("POST", "/api/v1/leaks", new { name = "y", tokens = new[] { _tokens.Next() } }),
             ("PATCH", $"/api/v1/leaks/{leak.Id()}", new { risk = 2 }),
+            ("POST", $"/api/v1/leaks/{leak.Id()}/tokens", new { tokens = new[] { _tokens.Next() } }),
             ("POST", $"/api/v1/leaks/{leak.Id()}/vpatch", null),
             ("POST", $"/api/v1/leaks/{leak.Id()}/close", null),
             ("POST", $"/api/v1/leaks/{leak.Id()}/mark-false", null),
