@@ -219,7 +219,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddApiKeyAuth();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => Api.JsonBody.Configure(o.SerializerOptions));
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.DescribeApiKey());
         services.AddGrpc();
         services.AddNodeSync();
 

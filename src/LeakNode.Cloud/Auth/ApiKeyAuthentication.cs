@@ -17,7 +17,9 @@ internal static class AuthPolicies
 
     public static IServiceCollection AddApiKeyAuth(this IServiceCollection services)
     {
-        services.AddAuthentication(Scheme).AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
+        // No default scheme: only endpoints whose policy names the scheme look at the Authorization header. gRPC
+        // calls carry the node's token there, which is the node protocol's to check, not an API key.
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Scheme, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(Reader, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireRole(ApiRoles.All))
             .AddPolicy(Admin, p => p.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser().RequireRole(ApiRoles.Admin));

@@ -78,10 +78,13 @@ public sealed class CloudHarness : IAsyncDisposable
     /// </summary>
     public static string? PostgresServer => Environment.GetEnvironmentVariable("LEAKNODE_TEST_POSTGRES") is { Length: > 0 } server ? server : null;
 
+    private static string DatabaseName(string folder) =>
+        "leaknode_test_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(folder)))[..16];
+
     /// <summary>One database a test folder, so that a restart in the same folder finds its data again.</summary>
     private static string PostgresDatabase(string server, string folder)
     {
-        var name = "leaknode_test_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(folder)))[..16];
+        var name = DatabaseName(folder);
         using (var connection = new Npgsql.NpgsqlConnection(server))
         {
             connection.Open();
@@ -105,8 +108,17 @@ public sealed class CloudHarness : IAsyncDisposable
         var values = Settings(folder, settings);
         var logs = new ConcurrentQueue<string>();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var cloud = await CloudApplication.StartAsync(
-            configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)), mapGrpc, TestContext.Current.CancellationToken);
+        CloudApplication cloud;
+        try
+        {
+            cloud = await CloudApplication.StartAsync(
+                configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)), mapGrpc, TestContext.Current.CancellationToken);
+        }
+        catch when (ownsFolder)
+        {
+            DeleteFolder(folder);
+            throw;
+        }
         var key = cloud.BootstrapAdminKey ?? adminKey ?? values.GetValueOrDefault("Security:AdminKey")
             ?? throw new InvalidOperationException("no admin key: pass the one of the earlier start");
         return new CloudHarness(folder, ownsFolder, cloud, logs, new ConcurrentQueue<string>(), key);
@@ -143,8 +155,16 @@ public sealed class CloudHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes a test folder, and its PostgreSQL database when the tests run on one.</summary>
     public static void DeleteFolder(string folder)
     {
+        if (PostgresServer is { } server)
+        {
+            using var connection = new Npgsql.NpgsqlConnection(server);
+            connection.Open();
+            using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {DatabaseName(folder)} WITH (FORCE)", connection);
+            drop.ExecuteNonQuery();
+        }
         // Pooled SQLite connections keep the file open until the pool lets them go.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
