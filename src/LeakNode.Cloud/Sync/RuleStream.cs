@@ -29,8 +29,11 @@ internal sealed class RuleStream
 {
     private readonly NodeIdentity _node;
     private readonly IRuleFeed _feed;
+    private readonly SharedDeltas _deltas;
+    private readonly AppliedBatcher _applied;
     private readonly IDeploymentKeyring _keyring;
     private readonly INodeRegistry _registry;
+    private readonly Func<Task> _seen;
     private readonly NodeSyncOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -42,12 +45,16 @@ internal sealed class RuleStream
     private long? _inFlight;
     private TaskCompletionSource? _answered;
 
-    public RuleStream(NodeIdentity node, NodeHello hello, IRuleFeed feed, IDeploymentKeyring keyring, INodeRegistry registry, NodeSyncOptions options, ILogger logger)
+    /// <param name="seen">Records that the node sent a message (as often as its last-seen time needs).</param>
+    public RuleStream(NodeIdentity node, NodeHello hello, IRuleFeed feed, SharedDeltas deltas, IDeploymentKeyring keyring, INodeRegistry registry, AppliedBatcher applied, Func<Task> seen, NodeSyncOptions options, ILogger logger)
     {
         _node = node;
         _feed = feed;
+        _deltas = deltas;
+        _applied = applied;
         _keyring = keyring;
         _registry = registry;
+        _seen = seen;
         _options = options;
         _logger = logger;
         _inForce = hello.RuleVersion;
@@ -79,7 +86,7 @@ internal sealed class RuleStream
     {
         while (await requests.MoveNext(cancellationToken))
         {
-            await _registry.SeenAsync(_node.Id, cancellationToken);
+            await _seen();
             var request = requests.Current;
             switch (request.KindCase)
             {
@@ -97,6 +104,7 @@ internal sealed class RuleStream
     private async Task AnsweredAsync(RuleAck ack, CancellationToken cancellationToken)
     {
         long inForce;
+        TaskCompletionSource? answered;
         lock (_lock)
         {
             if (ack.Version != _inFlight)
@@ -107,24 +115,6 @@ internal sealed class RuleStream
                 return;
             }
             inForce = _inForce;
-        }
-
-        // Recorded before the next update can go, so that what users see never lags what the node has.
-        if (ack.Applied)
-        {
-            await _registry.AppliedAsync(_node.Id, ack.Version, cancellationToken);
-            NodeSyncLog.VersionApplied(_logger, _node.Id, ack.Version);
-        }
-        else
-        {
-            var error = string.IsNullOrWhiteSpace(ack.Error) ? "(the node gave no reason)" : Shorten(ack.Error);
-            await _registry.RefusedAsync(_node.Id, ack.Version, error, cancellationToken);
-            NodeSyncLog.VersionRefused(_logger, _node.Name, _node.Id, ack.Version, error, inForce);
-        }
-
-        TaskCompletionSource? answered;
-        lock (_lock)
-        {
             if (ack.Applied)
             {
                 _inForce = ack.Version;
@@ -137,7 +127,22 @@ internal sealed class RuleStream
             _inFlight = null;
             answered = _answered;
         }
+
+        // The next update may go before the registry has recorded this answer: on SQLite every node's record is a
+        // write through the database's one writer, and a change must not wait for a queue of 200 nodes' acks of the
+        // last one before it leaves. The records of one node stay in order (this reader awaits each).
         answered?.TrySetResult();
+        if (ack.Applied)
+        {
+            await _applied.AppliedAsync(_node.Id, ack.Version, cancellationToken);
+            NodeSyncLog.VersionApplied(_logger, _node.Id, ack.Version);
+        }
+        else
+        {
+            var error = string.IsNullOrWhiteSpace(ack.Error) ? "(the node gave no reason)" : Shorten(ack.Error);
+            await _registry.RefusedAsync(_node.Id, ack.Version, error, cancellationToken);
+            NodeSyncLog.VersionRefused(_logger, _node.Name, _node.Id, ack.Version, error, inForce);
+        }
     }
 
     private async Task SendUpdatesAsync(IServerStreamWriter<RulesResponse> responses, CancellationToken cancellationToken)
@@ -201,7 +206,7 @@ internal sealed class RuleStream
 
         if (!snapshot)
         {
-            var delta = await _feed.DeltaAsync(from, cancellationToken);
+            var delta = await _deltas.DeltaAsync(from, cancellationToken);
             if (delta is not null && delta.FromVersion == from && delta.ToVersion >= from)
             {
                 if (delta.ToVersion == from)
