@@ -19,7 +19,7 @@ internal static class NodeSyncExtensions
         services.AddOptions<NodeSyncOptions>().BindConfiguration(NodeSyncOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NodeSyncOptions>, NodeSyncOptionsValidator>();
         services.AddSingleton<NodeConnections>();
-        services.AddSingleton<SharedDeltas>();
+        services.AddSingleton<SharedFeedReads>();
         services.AddSingleton<AppliedBatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeConnections>());
 

@@ -14,7 +14,7 @@ namespace LeakNode.Cloud.Sync;
 internal sealed class NodeSyncService : NodeSync.NodeSyncBase
 {
     private readonly IRuleFeed _feed;
-    private readonly SharedDeltas _deltas;
+    private readonly SharedFeedReads _reads;
     private readonly AppliedBatcher _applied;
     private readonly IDeploymentKeyring _keyring;
     private readonly INodeRegistry _registry;
@@ -24,12 +24,12 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
     private readonly ILogger _logger;
 
     public NodeSyncService(
-        IRuleFeed feed, SharedDeltas deltas, AppliedBatcher applied, IDeploymentKeyring keyring, INodeRegistry registry, IAttackStore attacks, NodeConnections connections,
+        IRuleFeed feed, SharedFeedReads reads, AppliedBatcher applied, IDeploymentKeyring keyring, INodeRegistry registry, IAttackStore attacks, NodeConnections connections,
         IOptions<NodeSyncOptions> options, ILogger<NodeSyncService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _feed = feed;
-        _deltas = deltas;
+        _reads = reads;
         _applied = applied;
         _keyring = keyring;
         _registry = registry;
@@ -101,7 +101,7 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
         NodeSyncLog.NodeConnected(_logger, node.Name, node.Id, hello.RuleVersion, hello.KeyId == _keyring.KeyId, mode, hello.SoftwareVersion);
         try
         {
-            var stream = new RuleStream(node, hello, _feed, _deltas, _keyring, _registry, _applied, () => SeenAsync(connection), _options, _logger);
+            var stream = new RuleStream(node, hello, _feed, _reads, _keyring, _registry, _applied, () => SeenAsync(connection), _options, _logger);
             await stream.RunAsync(requests, responses, cancellationToken);
         }
         finally

@@ -29,7 +29,7 @@ internal sealed class RuleStream
 {
     private readonly NodeIdentity _node;
     private readonly IRuleFeed _feed;
-    private readonly SharedDeltas _deltas;
+    private readonly SharedFeedReads _reads;
     private readonly AppliedBatcher _applied;
     private readonly IDeploymentKeyring _keyring;
     private readonly INodeRegistry _registry;
@@ -43,14 +43,15 @@ internal sealed class RuleStream
     private long _inForce;
     private bool _needsSnapshot;
     private long? _inFlight;
+    private long _refused = -1;
     private TaskCompletionSource? _answered;
 
     /// <param name="seen">Records that the node sent a message (as often as its last-seen time needs).</param>
-    public RuleStream(NodeIdentity node, NodeHello hello, IRuleFeed feed, SharedDeltas deltas, IDeploymentKeyring keyring, INodeRegistry registry, AppliedBatcher applied, Func<Task> seen, NodeSyncOptions options, ILogger logger)
+    public RuleStream(NodeIdentity node, NodeHello hello, IRuleFeed feed, SharedFeedReads reads, IDeploymentKeyring keyring, INodeRegistry registry, AppliedBatcher applied, Func<Task> seen, NodeSyncOptions options, ILogger logger)
     {
         _node = node;
         _feed = feed;
-        _deltas = deltas;
+        _reads = reads;
         _applied = applied;
         _keyring = keyring;
         _registry = registry;
@@ -123,6 +124,7 @@ internal sealed class RuleStream
             else
             {
                 _needsSnapshot = true;
+                _refused = ack.Version;
             }
             _inFlight = null;
             answered = _answered;
@@ -198,15 +200,17 @@ internal sealed class RuleStream
     {
         long from;
         bool snapshot;
+        long refused;
         lock (_lock)
         {
             from = _inForce;
             snapshot = _needsSnapshot;
+            refused = _refused;
         }
 
         if (!snapshot)
         {
-            var delta = await _deltas.DeltaAsync(from, cancellationToken);
+            var delta = await _reads.DeltaAsync(from, cancellationToken);
             if (delta is not null && delta.FromVersion == from && delta.ToVersion >= from)
             {
                 if (delta.ToVersion == from)
@@ -222,7 +226,13 @@ internal sealed class RuleStream
             // newer than its newest, or older than its change log): only a snapshot can.
         }
 
-        var rules = await _feed.SnapshotAsync(cancellationToken);
+        var rules = await _reads.SnapshotAsync(cancellationToken);
+        if (rules.Version <= refused)
+        {
+            // A shared snapshot read before the version the node refused was superseded: never offer that version
+            // (or an older one) again; read the newest for this node alone.
+            rules = await _feed.SnapshotAsync(cancellationToken);
+        }
         InFlight(rules.Version, answered);
         var parts = 0;
         foreach (var part in RuleMapping.ToSnapshotParts(rules, _options.SnapshotTokensPerPart))

@@ -334,6 +334,59 @@ public sealed class SyncRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManyNodesAskingForASnapshotAtOnce_ShareOneRead()
+    {
+        _server.Feed.Put(_leaks.Leak("L1", tokens: 5));
+        var nodes = new List<RuleStreamClient>();
+        try
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var (_, token) = _server.Registry.Enrol($"edge-{i}");
+                var rules = _server.OpenRules(token);
+                nodes.Add(rules);
+                await rules.HelloAsync(0, "");
+            }
+            foreach (var rules in nodes)
+            {
+                await rules.KeyAsync();
+                Assert.Equal(1, Assert.Single(await rules.UpdateAsync()).Version);
+            }
+        }
+        finally
+        {
+            foreach (var rules in nodes)
+            {
+                await rules.DisposeAsync();
+            }
+        }
+
+        // Within SharedFeedReads.SnapshotReuse of each other: one read (two if the machine stalled past it).
+        Assert.InRange(_server.Feed.SnapshotReads, 1, 2);
+    }
+
+    [Fact]
+    public async Task NackAfterASharedSnapshot_NextSnapshotIsNewerThanTheRefusedVersion()
+    {
+        var v1 = _server.Feed.Put(_leaks.Leak("L1"));
+        await using var other = _server.OpenRules(_server.Registry.Enrol("edge-2").Token);
+        await other.HelloAsync(0, "");
+        await other.KeyAsync();
+        Assert.Equal(v1, Assert.Single(await other.UpdateAsync()).Version);
+        await using var rules = _server.OpenRules(_token);
+        await rules.HelloAsync(v1, _server.Keyring.KeyId);
+        await rules.KeyAsync();
+        var v2 = _server.Feed.Put(_leaks.Leak("L2"));
+        Assert.Equal(v2, (await rules.DeltaAsync()).Version);
+
+        await rules.NackAsync(v2, "refused for the test");
+        var v3 = _server.Feed.Put(_leaks.Leak("L3"));
+
+        var parts = await rules.UpdateAsync();
+        Assert.All(parts, p => Assert.True(p.Snapshot && p.Version == v3));
+    }
+
+    [Fact]
     public async Task ManyNodes_EachGetsEveryChange()
     {
         var nodes = new List<RuleStreamClient>();
