@@ -18,4 +18,15 @@ if (args.Length > 1 && args[0] == "quick")
     return;
 }
 
+// `propagation [nodes…] [--rounds N]`: a real cloud and simulated nodes; rule propagation and event ingest
+// (Propagation/PropagationBenchmark.cs). Not a BenchmarkDotNet benchmark: it times a distributed round trip.
+if (args.Length > 0 && args[0] == "propagation")
+{
+    var rounds = args.SkipWhile(a => a != "--rounds").Skip(1).Select(int.Parse).FirstOrDefault(30);
+    var counts = args.Skip(1).TakeWhile(a => a != "--rounds").Select(int.Parse).ToArray();
+    await LeakNode.Benchmarks.Propagation.PropagationBenchmark.RunAsync(
+        counts.Length > 0 ? counts : [1, 50, 200], rounds, eventStreams: 4, eventsPerStream: 50_000, batchSize: 500);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(ScanBenchmarks).Assembly).Run(args);

@@ -7,11 +7,12 @@ namespace LeakNode.Protocol;
 public static class EventBatchLimits
 {
     /// <summary>
-    /// Events in one batch. The cloud stores a batch in one transaction and acks it when that commits: 2,000
-    /// events are about 0.5 MB on the wire (a typical event is ~250 bytes, far under gRPC's 4 MB message limit)
-    /// and one SQLite transaction of tens of milliseconds, so an ack never waits long behind a large batch.
+    /// Events in one batch: the most a node may be configured to send (its <c>Events:BatchSize</c>). The cloud stores a
+    /// batch in one transaction and acks it when that commits; 10,000 rows are one SQLite transaction of about a
+    /// tenth of a second, so no ack waits long behind a large batch. Bytes are bounded apart from this: gRPC's 4 MB
+    /// message limit on the cloud, and the node's own 1 MiB a batch.
     /// </summary>
-    public const int MaxEventsPerBatch = 2_000;
+    public const int MaxEventsPerBatch = 10_000;
 
     /// <summary>An event id: a UUIDv7 is 36 characters; room for other unique-id formats.</summary>
     public const int MaxEventIdLength = 64;

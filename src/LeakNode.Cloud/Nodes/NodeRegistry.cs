@@ -107,14 +107,27 @@ internal sealed partial class NodeRegistry(CloudDatabase database, TimeProvider 
             "UPDATE nodes SET connections = CASE WHEN connections > 0 THEN connections - 1 ELSE 0 END, last_seen = @now WHERE id = @nodeId",
             new { nodeId, now = Ids.Now(clock) }, cancellationToken);
 
+    /// <summary>One node's ack; the node protocol records acks in groups (<see cref="AppliedAsync(IReadOnlyList{NodeApplied}, CancellationToken)"/>).</summary>
     public Task AppliedAsync(string nodeId, long version, CancellationToken cancellationToken) =>
-        ExecuteAsync(
-            """
-            UPDATE nodes SET rule_version = @version, last_seen = @now,
-                last_error = CASE WHEN last_error_version IS NOT NULL AND last_error_version <= @version THEN NULL ELSE last_error END,
-                last_error_version = CASE WHEN last_error_version IS NOT NULL AND last_error_version <= @version THEN NULL ELSE last_error_version END
-            WHERE id = @nodeId
-            """, new { nodeId, version, now = Ids.Now(clock) }, cancellationToken);
+        AppliedAsync([new NodeApplied(nodeId, version)], cancellationToken);
+
+    public Task AppliedAsync(IReadOnlyList<NodeApplied> applied, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(applied);
+        var now = Ids.Now(clock);
+        return database.WriteAsync(async (connection, transaction) =>
+        {
+            // Dapper runs the statement once for each element, all in this one transaction.
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE nodes SET rule_version = @Version, last_seen = @now,
+                    last_error = CASE WHEN last_error_version IS NOT NULL AND last_error_version <= @Version THEN NULL ELSE last_error END,
+                    last_error_version = CASE WHEN last_error_version IS NOT NULL AND last_error_version <= @Version THEN NULL ELSE last_error_version END
+                WHERE id = @NodeId
+                """, applied.Select(a => new { a.NodeId, a.Version, now }), transaction, cancellationToken: cancellationToken));
+            return 0;
+        }, cancellationToken);
+    }
 
     public async Task RefusedAsync(string nodeId, long version, string error, CancellationToken cancellationToken)
     {

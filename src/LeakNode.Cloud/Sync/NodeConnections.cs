@@ -119,6 +119,7 @@ internal sealed class NodeConnection : IDisposable
     private readonly NodeConnections _owner;
     private readonly CancellationTokenSource _abort;
     private StrongBox<Status>? _endedWith;
+    private long _seenRecordedAt = long.MinValue;
 
     internal NodeConnection(NodeConnections owner, NodeIdentity node, string token, CancellationToken callAborted)
     {
@@ -136,6 +137,26 @@ internal sealed class NodeConnection : IDisposable
 
     /// <summary>Why the cloud ended the stream (the status to end the call with), or null while it has not.</summary>
     public Status? EndedWith => Volatile.Read(ref _endedWith)?.Value;
+
+    /// <summary>
+    /// Whether the node's last-seen time is due to be recorded for a message now: on the first message, then at most
+    /// once every <see cref="SeenPrecision"/>. A node list shows last seen to a few seconds; a database write for
+    /// every ack and every batch would put one more write per message on SQLite's single writer, in the way of the
+    /// writes that matter (acks, events, the changes nodes wait for).
+    /// </summary>
+    public bool SeenDue()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _seenRecordedAt);
+        if (last != long.MinValue && now - last < (long)SeenPrecision.TotalMilliseconds)
+        {
+            return false;
+        }
+        return Interlocked.CompareExchange(ref _seenRecordedAt, now, last) == last;
+    }
+
+    /// <summary>How stale a connected node's recorded last-seen time may get.</summary>
+    public static readonly TimeSpan SeenPrecision = TimeSpan.FromSeconds(10);
 
     /// <summary>Ends the stream with <paramref name="error"/>'s status; false when it was ended already.</summary>
     internal bool End(RpcException error)

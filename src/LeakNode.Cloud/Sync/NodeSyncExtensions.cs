@@ -19,13 +19,15 @@ internal static class NodeSyncExtensions
         services.AddOptions<NodeSyncOptions>().BindConfiguration(NodeSyncOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NodeSyncOptions>, NodeSyncOptionsValidator>();
         services.AddSingleton<NodeConnections>();
+        services.AddSingleton<SharedFeedReads>();
+        services.AddSingleton<AppliedBatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeConnections>());
 
         // AddGrpc is idempotent; here it only makes AddServiceOptions available when the host has not called it yet.
         services.AddGrpc().AddServiceOptions<NodeSyncService>(grpc =>
         {
-            // A node's messages are hellos, acks and event batches of at most EventBatchLimits.MaxEventsPerBatch
-            // (about 0.5 MB); 4 MB, gRPC's default, leaves room and bounds what one call can make the cloud buffer.
+            // A node's messages are hellos, acks and event batches (a node caps its batches at 1 MiB); 4 MB, gRPC's
+            // default, leaves room and bounds what one call can make the cloud buffer.
             grpc.MaxReceiveMessageSize = 4 * 1024 * 1024;
             // Snapshot parts are sized to stay under the node's 4 MB limit (RuleMapping.SnapshotTokensPerPart);
             // no cap here, so that an oversized part fails on the node with a clear message rather than here.

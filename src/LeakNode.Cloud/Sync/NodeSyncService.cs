@@ -14,6 +14,8 @@ namespace LeakNode.Cloud.Sync;
 internal sealed class NodeSyncService : NodeSync.NodeSyncBase
 {
     private readonly IRuleFeed _feed;
+    private readonly SharedFeedReads _reads;
+    private readonly AppliedBatcher _applied;
     private readonly IDeploymentKeyring _keyring;
     private readonly INodeRegistry _registry;
     private readonly IAttackStore _attacks;
@@ -22,11 +24,13 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
     private readonly ILogger _logger;
 
     public NodeSyncService(
-        IRuleFeed feed, IDeploymentKeyring keyring, INodeRegistry registry, IAttackStore attacks, NodeConnections connections,
+        IRuleFeed feed, SharedFeedReads reads, AppliedBatcher applied, IDeploymentKeyring keyring, INodeRegistry registry, IAttackStore attacks, NodeConnections connections,
         IOptions<NodeSyncOptions> options, ILogger<NodeSyncService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _feed = feed;
+        _reads = reads;
+        _applied = applied;
         _keyring = keyring;
         _registry = registry;
         _attacks = attacks;
@@ -38,14 +42,14 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
     public override Task SyncRules(IAsyncStreamReader<RulesRequest> requestStream, IServerStreamWriter<RulesResponse> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
-        return ServeAsync(context, "rules could not be served", (node, cancellationToken) => SyncRulesAsync(node, requestStream, responseStream, cancellationToken));
+        return ServeAsync(context, "rules could not be served", connection => SyncRulesAsync(connection, requestStream, responseStream));
     }
 
     public override Task ShipEvents(IAsyncStreamReader<EventBatch> requestStream, IServerStreamWriter<EventBatchAck> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
-        return ServeAsync(context, "events could not be stored; the batch in flight was not acked: send it again", (node, cancellationToken) => ShipEventsAsync(node, requestStream, responseStream, cancellationToken));
+        return ServeAsync(context, "events could not be stored; the batch in flight was not acked: send it again", connection => ShipEventsAsync(connection, requestStream, responseStream));
     }
 
     /// <summary>
@@ -53,14 +57,14 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
     /// it ended: the cloud's reason when the cloud ended it, nothing when the node went away, UNAVAILABLE (and the cause
     /// in the cloud's log only) when a store failed.
     /// </summary>
-    private async Task ServeAsync(ServerCallContext context, string failure, Func<NodeIdentity, CancellationToken, Task> serve)
+    private async Task ServeAsync(ServerCallContext context, string failure, Func<NodeConnection, Task> serve)
     {
         ArgumentNullException.ThrowIfNull(context);
         var (node, token) = await AuthenticateAsync(context);
         using var connection = _connections.Open(node, token, context.CancellationToken);
         try
         {
-            await serve(node, connection.Aborted);
+            await serve(connection);
         }
         catch (Exception) when (connection.EndedWith is { } ended)
         {
@@ -77,8 +81,9 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
         }
     }
 
-    private async Task SyncRulesAsync(NodeIdentity node, IAsyncStreamReader<RulesRequest> requests, IServerStreamWriter<RulesResponse> responses, CancellationToken cancellationToken)
+    private async Task SyncRulesAsync(NodeConnection connection, IAsyncStreamReader<RulesRequest> requests, IServerStreamWriter<RulesResponse> responses)
     {
+        var (node, cancellationToken) = (connection.Node, connection.Aborted);
         if (!await requests.MoveNext(cancellationToken))
         {
             return;
@@ -92,11 +97,11 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
         var mode = CheckHello(hello);
 
         await _registry.ConnectedAsync(node.Id, mode, hello.SoftwareVersion, hello.RuleVersion, cancellationToken);
-        await _registry.SeenAsync(node.Id, cancellationToken);
+        await SeenAsync(connection);
         NodeSyncLog.NodeConnected(_logger, node.Name, node.Id, hello.RuleVersion, hello.KeyId == _keyring.KeyId, mode, hello.SoftwareVersion);
         try
         {
-            var stream = new RuleStream(node, hello, _feed, _keyring, _registry, _options, _logger);
+            var stream = new RuleStream(node, hello, _feed, _reads, _keyring, _registry, _applied, () => SeenAsync(connection), _options, _logger);
             await stream.RunAsync(requests, responses, cancellationToken);
         }
         finally
@@ -105,15 +110,19 @@ internal sealed class NodeSyncService : NodeSync.NodeSyncBase
         }
     }
 
-    private async Task ShipEventsAsync(NodeIdentity node, IAsyncStreamReader<EventBatch> batches, IServerStreamWriter<EventBatchAck> acks, CancellationToken cancellationToken)
+    private async Task ShipEventsAsync(NodeConnection connection, IAsyncStreamReader<EventBatch> batches, IServerStreamWriter<EventBatchAck> acks)
     {
+        var (node, cancellationToken) = (connection.Node, connection.Aborted);
         while (await batches.MoveNext(cancellationToken))
         {
-            await _registry.SeenAsync(node.Id, cancellationToken);
+            await SeenAsync(connection);
             var ack = await StoreAsync(node, batches.Current, cancellationToken);
             await acks.WriteAsync(ack, cancellationToken);
         }
     }
+
+    private Task SeenAsync(NodeConnection connection) =>
+        connection.SeenDue() ? _registry.SeenAsync(connection.Node.Id, connection.Aborted) : Task.CompletedTask;
 
     private async Task<EventBatchAck> StoreAsync(NodeIdentity node, EventBatch batch, CancellationToken cancellationToken)
     {

@@ -29,8 +29,11 @@ internal sealed class RuleStream
 {
     private readonly NodeIdentity _node;
     private readonly IRuleFeed _feed;
+    private readonly SharedFeedReads _reads;
+    private readonly AppliedBatcher _applied;
     private readonly IDeploymentKeyring _keyring;
     private readonly INodeRegistry _registry;
+    private readonly Func<Task> _seen;
     private readonly NodeSyncOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -40,14 +43,19 @@ internal sealed class RuleStream
     private long _inForce;
     private bool _needsSnapshot;
     private long? _inFlight;
+    private long _refused = -1;
     private TaskCompletionSource? _answered;
 
-    public RuleStream(NodeIdentity node, NodeHello hello, IRuleFeed feed, IDeploymentKeyring keyring, INodeRegistry registry, NodeSyncOptions options, ILogger logger)
+    /// <param name="seen">Records that the node sent a message (as often as its last-seen time needs).</param>
+    public RuleStream(NodeIdentity node, NodeHello hello, IRuleFeed feed, SharedFeedReads reads, IDeploymentKeyring keyring, INodeRegistry registry, AppliedBatcher applied, Func<Task> seen, NodeSyncOptions options, ILogger logger)
     {
         _node = node;
         _feed = feed;
+        _reads = reads;
+        _applied = applied;
         _keyring = keyring;
         _registry = registry;
+        _seen = seen;
         _options = options;
         _logger = logger;
         _inForce = hello.RuleVersion;
@@ -79,7 +87,7 @@ internal sealed class RuleStream
     {
         while (await requests.MoveNext(cancellationToken))
         {
-            await _registry.SeenAsync(_node.Id, cancellationToken);
+            await _seen();
             var request = requests.Current;
             switch (request.KindCase)
             {
@@ -97,6 +105,7 @@ internal sealed class RuleStream
     private async Task AnsweredAsync(RuleAck ack, CancellationToken cancellationToken)
     {
         long inForce;
+        TaskCompletionSource? answered;
         lock (_lock)
         {
             if (ack.Version != _inFlight)
@@ -107,24 +116,6 @@ internal sealed class RuleStream
                 return;
             }
             inForce = _inForce;
-        }
-
-        // Recorded before the next update can go, so that what users see never lags what the node has.
-        if (ack.Applied)
-        {
-            await _registry.AppliedAsync(_node.Id, ack.Version, cancellationToken);
-            NodeSyncLog.VersionApplied(_logger, _node.Id, ack.Version);
-        }
-        else
-        {
-            var error = string.IsNullOrWhiteSpace(ack.Error) ? "(the node gave no reason)" : Shorten(ack.Error);
-            await _registry.RefusedAsync(_node.Id, ack.Version, error, cancellationToken);
-            NodeSyncLog.VersionRefused(_logger, _node.Name, _node.Id, ack.Version, error, inForce);
-        }
-
-        TaskCompletionSource? answered;
-        lock (_lock)
-        {
             if (ack.Applied)
             {
                 _inForce = ack.Version;
@@ -133,11 +124,27 @@ internal sealed class RuleStream
             else
             {
                 _needsSnapshot = true;
+                _refused = ack.Version;
             }
             _inFlight = null;
             answered = _answered;
         }
+
+        // The next update may go before the registry has recorded this answer: on SQLite every node's record is a
+        // write through the database's one writer, and a change must not wait for a queue of 200 nodes' acks of the
+        // last one before it leaves. The records of one node stay in order (this reader awaits each).
         answered?.TrySetResult();
+        if (ack.Applied)
+        {
+            await _applied.AppliedAsync(_node.Id, ack.Version, cancellationToken);
+            NodeSyncLog.VersionApplied(_logger, _node.Id, ack.Version);
+        }
+        else
+        {
+            var error = string.IsNullOrWhiteSpace(ack.Error) ? "(the node gave no reason)" : Shorten(ack.Error);
+            await _registry.RefusedAsync(_node.Id, ack.Version, error, cancellationToken);
+            NodeSyncLog.VersionRefused(_logger, _node.Name, _node.Id, ack.Version, error, inForce);
+        }
     }
 
     private async Task SendUpdatesAsync(IServerStreamWriter<RulesResponse> responses, CancellationToken cancellationToken)
@@ -193,15 +200,17 @@ internal sealed class RuleStream
     {
         long from;
         bool snapshot;
+        long refused;
         lock (_lock)
         {
             from = _inForce;
             snapshot = _needsSnapshot;
+            refused = _refused;
         }
 
         if (!snapshot)
         {
-            var delta = await _feed.DeltaAsync(from, cancellationToken);
+            var delta = await _reads.DeltaAsync(from, cancellationToken);
             if (delta is not null && delta.FromVersion == from && delta.ToVersion >= from)
             {
                 if (delta.ToVersion == from)
@@ -217,7 +226,13 @@ internal sealed class RuleStream
             // newer than its newest, or older than its change log): only a snapshot can.
         }
 
-        var rules = await _feed.SnapshotAsync(cancellationToken);
+        var rules = await _reads.SnapshotAsync(cancellationToken);
+        if (rules.Version <= refused)
+        {
+            // A shared snapshot read before the version the node refused was superseded: never offer that version
+            // (or an older one) again; read the newest for this node alone.
+            rules = await _feed.SnapshotAsync(cancellationToken);
+        }
         InFlight(rules.Version, answered);
         var parts = 0;
         foreach (var part in RuleMapping.ToSnapshotParts(rules, _options.SnapshotTokensPerPart))

@@ -59,8 +59,12 @@ internal interface INodeRegistry
     /// <summary>The node's rule stream ended.</summary>
     Task DisconnectedAsync(string nodeId, CancellationToken cancellationToken);
 
-    /// <summary>The node applied a version (ack): it is the version it runs.</summary>
-    Task AppliedAsync(string nodeId, long version, CancellationToken cancellationToken);
+    /// <summary>
+    /// Nodes applied versions (acks): each is the version its node runs. In one transaction: a change reaches every
+    /// connected node at once, and their acks come back together, so the node protocol records them in groups
+    /// (<see cref="AppliedBatcher"/>) rather than as one write (one fsync, on SQLite) a node.
+    /// </summary>
+    Task AppliedAsync(IReadOnlyList<NodeApplied> applied, CancellationToken cancellationToken);
 
     /// <summary>The node refused a version (nack) and keeps its last good one; the reason is shown to users.</summary>
     Task RefusedAsync(string nodeId, long version, string error, CancellationToken cancellationToken);
@@ -68,6 +72,9 @@ internal interface INodeRegistry
     /// <summary>Any message from the node: its last-seen time.</summary>
     Task SeenAsync(string nodeId, CancellationToken cancellationToken);
 }
+
+/// <summary>A node's ack of a rule version.</summary>
+internal readonly record struct NodeApplied(string NodeId, long Version);
 
 /// <summary>An attack event as a node reports it; the node id is the authenticated node's, never the node's word.</summary>
 internal sealed record IncomingAttack(

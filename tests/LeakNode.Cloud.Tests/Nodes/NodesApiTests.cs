@@ -65,7 +65,7 @@ public sealed class NodesApiTests
         Assert.Equal("rule set too large", listed.Str("lastError"));
         Assert.NotEqual(JsonValueKind.Null, listed.GetProperty("lastSeen").ValueKind);
 
-        await registry.AppliedAsync(node.Id(), 7, CloudApi.Ct);
+        await registry.AppliedAsync([new NodeApplied(node.Id(), 7)], CloudApi.Ct);
         await registry.DisconnectedAsync(node.Id(), CloudApi.Ct);
         await registry.DisconnectedAsync(node.Id(), CloudApi.Ct);
         await registry.SeenAsync(node.Id(), CloudApi.Ct);

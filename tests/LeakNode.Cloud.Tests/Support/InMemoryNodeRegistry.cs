@@ -11,6 +11,7 @@ internal sealed class InMemoryNodeRegistry : INodeRegistry
     private readonly ConcurrentDictionary<string, int> _seen = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _journal = new();
     private int _next;
+    private int _appliedGroups;
 
     /// <summary>Every call but <see cref="SeenAsync"/>, as <c>"connected n1 block 1.2.3 5"</c>, <c>"applied n1 6"</c>, <c>"refused n1 7 why"</c>, <c>"disconnected n1"</c>.</summary>
     public IReadOnlyList<string> Journal => [.. _journal];
@@ -56,7 +57,24 @@ internal sealed class InMemoryNodeRegistry : INodeRegistry
 
     public Task DisconnectedAsync(string nodeId, CancellationToken cancellationToken) => Record($"disconnected {nodeId}");
 
-    public Task AppliedAsync(string nodeId, long version, CancellationToken cancellationToken) => Record($"applied {nodeId} {version}");
+    /// <summary>How many groups of acks were recorded (each one transaction in the real registry).</summary>
+    public int AppliedGroups => _appliedGroups;
+
+    /// <summary>Runs before each group of acks is recorded: a test holds the store up with it, or makes it fail.</summary>
+    public Func<Task>? BeforeApplied { get; set; }
+
+    public async Task AppliedAsync(IReadOnlyList<NodeApplied> applied, CancellationToken cancellationToken)
+    {
+        if (BeforeApplied is { } before)
+        {
+            await before();
+        }
+        Interlocked.Increment(ref _appliedGroups);
+        foreach (var (nodeId, version) in applied)
+        {
+            _journal.Enqueue($"applied {nodeId} {version}");
+        }
+    }
 
     public Task RefusedAsync(string nodeId, long version, string error, CancellationToken cancellationToken) => Record($"refused {nodeId} {version} {error}");
 

@@ -65,8 +65,14 @@ internal sealed class InMemoryRuleFeed : IRuleFeed
 
     public Task<long> CurrentVersionAsync(CancellationToken cancellationToken) => Task.FromResult(Newest);
 
+    /// <summary>How many snapshots were read.</summary>
+    public int SnapshotReads => _snapshotReads;
+
+    private int _snapshotReads;
+
     public Task<RuleSet> SnapshotAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _snapshotReads);
         if (Failure is { } failure)
         {
             return Task.FromException<RuleSet>(failure);
