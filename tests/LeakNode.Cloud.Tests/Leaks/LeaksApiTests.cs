@@ -222,12 +222,12 @@ public sealed class LeaksApiTests
         Assert.Equal("add-tokens", last.Str("action"));
         Assert.Equal("found two more", last.Str("comment"));
 
-        var version = await cloud.Service<Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct);
+        var version = await cloud.Service<Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct);
         var (againStatus, again) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{leak.Id()}/tokens", new { tokens = added });
         Assert.Equal(HttpStatusCode.OK, againStatus);
         Assert.Equal(3, again.GetProperty("tokenCount").GetInt32());
         Assert.Equal(2, again.GetProperty("history").GetArrayLength());
-        Assert.Equal(version, await cloud.Service<Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct));
+        Assert.Equal(version, await cloud.Service<Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct));
     }
 
     [Fact]
