@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests start for real. Empty for now: the matcher's tests need only the .NET SDK. Later
-# parts add theirs here (postgresql, chromium, wrk), so that a clean machine gets them from this one place.
-packages=()
+# Debian packages the tests start for real, so that a clean machine gets them from this one place:
+# postgresql (the cloud's tests run on SQLite and again on a throwaway PostgreSQL cluster).
+packages=(postgresql)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -36,3 +36,8 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build LeakNode.sln -c Release -warnaserror
 dotnet test --solution LeakNode.sln -c Release --no-build "$@"
+
+# The cloud's tests once more, on PostgreSQL: the same suite, one database per test (tests/scripts/postgres.sh).
+source tests/scripts/postgres.sh
+postgres_start
+dotnet test --project tests/LeakNode.Cloud.Tests -c Release --no-build "$@"

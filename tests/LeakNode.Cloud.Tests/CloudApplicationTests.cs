@@ -83,6 +83,7 @@ public sealed class CloudApplicationTests
                 ["Listen:Http"] = "ftp://127.0.0.1:70",
                 ["Listen:Grpc"] = "https://127.0.0.1:7071",
                 ["Storage:Provider"] = "postgres",
+                ["Storage:Postgres:ConnectionString"] = "", // set by the harness when the tests run on PostgreSQL
                 ["Security:MasterKey"] = "c2hvcnQ=",
                 ["Limits:MaxPageSize"] = "0",
                 ["Limits:MaxTokensPerLeaks"] = "3",

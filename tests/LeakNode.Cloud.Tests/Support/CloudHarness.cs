@@ -81,6 +81,40 @@ public sealed class CloudHarness : IAsyncDisposable
     private static string DatabaseName(string folder) =>
         "leaknode_test_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(folder)))[..16];
 
+    /// <summary>
+    /// Every value of every table of the cloud's database, one per line (bytea as Latin-1, so that a UTF-8 token shows
+    /// as its own bytes): what a plaintext check greps on PostgreSQL, where there is no database file to read.
+    /// </summary>
+    public async Task<string> DumpPostgresAsync()
+    {
+        var server = PostgresServer ?? throw new InvalidOperationException("the tests run on SQLite");
+        await using var connection = new Npgsql.NpgsqlConnection(PostgresDatabase(server, Folder));
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        var tables = new List<string>();
+        await using (var list = new Npgsql.NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'", connection))
+        await using (var reader = await list.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var dump = new StringBuilder();
+        foreach (var table in tables)
+        {
+            await using var select = new Npgsql.NpgsqlCommand($"SELECT * FROM \"{table}\"", connection);
+            await using var rows = await select.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+            while (await rows.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                for (var i = 0; i < rows.FieldCount; i++)
+                {
+                    dump.Append(rows.IsDBNull(i) ? "" : rows.GetValue(i) is byte[] bytes ? Encoding.Latin1.GetString(bytes) : Convert.ToString(rows.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+                }
+            }
+        }
+        return dump.ToString();
+    }
+
     /// <summary>One database a test folder, so that a restart in the same folder finds its data again.</summary>
     private static string PostgresDatabase(string server, string folder)
     {
