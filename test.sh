@@ -35,9 +35,11 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build LeakNode.sln -c Release -warnaserror
-dotnet test --solution LeakNode.sln -c Release --no-build "$@"
 
-# The cloud's tests once more, on PostgreSQL: the same suite, one database per test (tests/scripts/postgres.sh).
+# A throwaway PostgreSQL cluster (tests/scripts/postgres.sh): the end-to-end replica test runs two clouds over it,
+# and the cloud's tests run a second time on it, one database per test.
 source tests/scripts/postgres.sh
 postgres_start
+export LEAKNODE_E2E_POSTGRES="$LEAKNODE_TEST_POSTGRES"
+LEAKNODE_TEST_POSTGRES= dotnet test --solution LeakNode.sln -c Release --no-build "$@"
 dotnet test --project tests/LeakNode.Cloud.Tests -c Release --no-build "$@"

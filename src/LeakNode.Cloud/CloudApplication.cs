@@ -123,7 +123,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         }
 
         var ports = new ListenerPorts(settings.Listen);
-        var app = Build(configuration, settings, database, box, keyring, new InProcessRuleVersionSignal(version), ports, logging, mapGrpc);
+        var app = Build(configuration, settings, database, box, keyring, version, ports, logging, mapGrpc);
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeakNode.Cloud");
         if (masterKeyCreated is not null)
         {
@@ -170,7 +170,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
 
     private static WebApplication Build(
         IConfiguration configuration, CloudConfiguration settings, CloudDatabase database, SecretBox box, DeploymentKeyring keyring,
-        IRuleVersionSignal signal, ListenerPorts ports, Action<ILoggingBuilder>? logging, Action<IEndpointRouteBuilder>? mapGrpc)
+        long ruleVersion, ListenerPorts ports, Action<ILoggingBuilder>? logging, Action<IEndpointRouteBuilder>? mapGrpc)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
@@ -206,7 +206,17 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton(database);
         services.AddSingleton(box);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(signal);
+        if (database.Provider == StorageProvider.Postgres)
+        {
+            // Replicas over one database: versions committed elsewhere arrive through LISTEN/NOTIFY.
+            services.AddSingleton(sp => new PostgresRuleVersionSignal(database, ruleVersion, sp.GetRequiredService<ILogger<PostgresRuleVersionSignal>>()));
+            services.AddSingleton<IRuleVersionSignal>(sp => sp.GetRequiredService<PostgresRuleVersionSignal>());
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresRuleVersionSignal>());
+        }
+        else
+        {
+            services.AddSingleton<IRuleVersionSignal>(new InProcessRuleVersionSignal(ruleVersion));
+        }
         services.AddSingleton<IDeploymentKeyring>(keyring);
         services.AddSingleton<LeakStore>();
         services.AddSingleton<RuleFeed>();

@@ -19,6 +19,9 @@ internal static class EventIds
     public const int LeakEdited = 1002;
     public const int RuleVersion = 1003;
     public const int TokensAdded = 1004;
+    public const int RuleSignalListening = 1010;
+    public const int RuleSignalFailed = 1011;
+    public const int RuleSignalNotifyFailed = 1012;
 
     // Access: 2000s
     public const int ApiKeyCreated = 2000;
