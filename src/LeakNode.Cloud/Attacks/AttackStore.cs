@@ -30,8 +30,9 @@ public sealed record AttackView(
 internal sealed record AttackFilter(string? Type, string? LeakId, string? Action, DateTimeOffset? From, DateTimeOffset? To);
 
 /// <summary>
-/// Stored attack events. Ingest is the cloud's hot write path: one transaction a batch, one prepared command
-/// reused for every row, and <c>ON CONFLICT (id) DO NOTHING</c> so that a resent batch stores nothing twice.
+/// Stored attack events. Ingest is the cloud's hot write path: one transaction a batch, the statement prepared once
+/// (SQLite) or sent in batches (PostgreSQL), and <c>ON CONFLICT (id) DO NOTHING</c> so that a resent batch stores
+/// nothing twice.
 /// </summary>
 internal sealed partial class AttackStore(CloudDatabase database, TimeProvider clock, ILogger<AttackStore> logger) : IAttackStore
 {
@@ -45,8 +46,15 @@ internal sealed partial class AttackStore(CloudDatabase database, TimeProvider c
         ON CONFLICT (id) DO NOTHING
         """;
 
-    private static readonly string[] Parameters =
-        ["id", "node", "type", "time", "leak", "token", "fingerprint", "preview", "action", "hits", "ip", "method", "host", "path", "location", "status", "received"];
+    // Typed up front: Npgsql prepares a statement only when every parameter's type is known before the first value.
+    private static readonly (string Name, System.Data.DbType Type)[] Parameters =
+    [
+        ("id", System.Data.DbType.String), ("node", System.Data.DbType.String), ("type", System.Data.DbType.String), ("time", System.Data.DbType.Int64),
+        ("leak", System.Data.DbType.String), ("token", System.Data.DbType.String), ("fingerprint", System.Data.DbType.String),
+        ("preview", System.Data.DbType.String), ("action", System.Data.DbType.String), ("hits", System.Data.DbType.Int32), ("ip", System.Data.DbType.String),
+        ("method", System.Data.DbType.String), ("host", System.Data.DbType.String), ("path", System.Data.DbType.String),
+        ("location", System.Data.DbType.String), ("status", System.Data.DbType.Int32), ("received", System.Data.DbType.Int64),
+    ];
 
     public async Task<(int Stored, int Duplicates)> InsertBatchAsync(string nodeId, IReadOnlyList<IncomingAttack> events, CancellationToken cancellationToken)
     {
@@ -56,47 +64,76 @@ internal sealed partial class AttackStore(CloudDatabase database, TimeProvider c
             return (0, 0);
         }
         var received = Ids.Now(clock);
-        var stored = await database.WriteAsync((connection, transaction) =>
-        {
-            using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = InsertSql;
-            var parameters = new DbParameter[Parameters.Length];
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                parameters[i] = command.CreateParameter();
-                parameters[i].ParameterName = Parameters[i];
-                command.Parameters.Add(parameters[i]);
-            }
-            // Prepared once, executed per row: parsing the statement is most of an insert's cost on SQLite.
-            command.Prepare();
-            var count = 0;
-            foreach (var e in events)
-            {
-                parameters[0].Value = Cut(e.Id, 128) ?? "";
-                parameters[1].Value = nodeId;
-                parameters[2].Value = Cut(e.Type, 32) ?? "";
-                parameters[3].Value = e.Time.ToUnixTimeMilliseconds();
-                parameters[4].Value = Cut(e.LeakId, 255) ?? "";
-                parameters[5].Value = Cut(e.TokenId, 255) ?? "";
-                parameters[6].Value = Cut(e.TokenFingerprint, 64) ?? "";
-                parameters[7].Value = (object?)Cut(e.TokenPreview, 64) ?? DBNull.Value;
-                parameters[8].Value = Cut(e.Action, 32) ?? "";
-                parameters[9].Value = e.Hits;
-                parameters[10].Value = Cut(e.ClientIp, 64) ?? "";
-                parameters[11].Value = Cut(e.Method, 32) ?? "";
-                parameters[12].Value = Cut(e.Host, 255) ?? "";
-                parameters[13].Value = Cut(e.Path, MaxFieldLength) ?? "";
-                parameters[14].Value = Cut(e.Location, 255) ?? "";
-                parameters[15].Value = e.StatusCode;
-                parameters[16].Value = received;
-                count += command.ExecuteNonQuery();
-            }
-            return Task.FromResult(count);
-        }, cancellationToken);
+        var stored = await database.WriteAsync(
+            (connection, transaction) => Task.FromResult(connection is Npgsql.NpgsqlConnection postgres
+                ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, nodeId, events, received)
+                : InsertPrepared(connection, transaction, nodeId, events, received)),
+            cancellationToken);
         Log.AttacksStored(logger, stored, events.Count - stored, nodeId);
         return (stored, events.Count - stored);
     }
+
+    /// <summary>SQLite: one prepared statement executed per row; parsing the statement is most of an insert's cost there.</summary>
+    private static int InsertPrepared(DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = InsertSql;
+        var parameters = new DbParameter[Parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            parameters[i] = command.CreateParameter();
+            parameters[i].ParameterName = Parameters[i].Name;
+            parameters[i].DbType = Parameters[i].Type;
+            command.Parameters.Add(parameters[i]);
+        }
+        command.Prepare();
+        var count = 0;
+        foreach (var e in events)
+        {
+            var values = Values(e, nodeId, received);
+            for (var i = 0; i < values.Length; i++)
+            {
+                parameters[i].Value = values[i];
+            }
+            count += command.ExecuteNonQuery();
+        }
+        return count;
+    }
+
+    /// <summary>PostgreSQL: the rows travel in batches of one round trip each; a round trip a row would cost more than the insert.</summary>
+    private static int InsertBatched(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received)
+    {
+        var count = 0;
+        foreach (var chunk in events.Chunk(1000))
+        {
+            using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
+            foreach (var e in chunk)
+            {
+                var command = new Npgsql.NpgsqlBatchCommand(InsertSql);
+                var values = Values(e, nodeId, received);
+                for (var i = 0; i < values.Length; i++)
+                {
+                    command.Parameters.Add(new Npgsql.NpgsqlParameter(Parameters[i].Name, Parameters[i].Type) { Value = values[i] });
+                }
+                batch.BatchCommands.Add(command);
+            }
+            batch.ExecuteNonQuery();
+            foreach (var command in batch.BatchCommands)
+            {
+                count += command.RecordsAffected;
+            }
+        }
+        return count;
+    }
+
+    /// <summary>An event's column values in <see cref="Parameters"/> order, each field cut to its limit.</summary>
+    private static object[] Values(IncomingAttack e, string nodeId, long received) =>
+    [
+        Cut(e.Id, 128) ?? "", nodeId, Cut(e.Type, 32) ?? "", e.Time.ToUnixTimeMilliseconds(), Cut(e.LeakId, 255) ?? "", Cut(e.TokenId, 255) ?? "",
+        Cut(e.TokenFingerprint, 64) ?? "", (object?)Cut(e.TokenPreview, 64) ?? DBNull.Value, Cut(e.Action, 32) ?? "", e.Hits, Cut(e.ClientIp, 64) ?? "",
+        Cut(e.Method, 32) ?? "", Cut(e.Host, 255) ?? "", Cut(e.Path, MaxFieldLength) ?? "", Cut(e.Location, 255) ?? "", e.StatusCode, received,
+    ];
 
     public async Task RecordDroppedAsync(string nodeId, ulong dropped, CancellationToken cancellationToken)
     {

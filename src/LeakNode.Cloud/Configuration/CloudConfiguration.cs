@@ -53,7 +53,9 @@ public sealed class CloudConfiguration
 
         // LEAKNODE_ADMIN_KEY (CONTRACT.md) arrives as ADMIN_KEY when the CLI strips the LEAKNODE_ prefix; read from
         // the process environment too, for hosts that pass a configuration without environment variables.
-        result.Security.AdminKey ??= NullIfEmpty(configuration["ADMIN_KEY"]) ?? NullIfEmpty(Environment.GetEnvironmentVariable("LEAKNODE_ADMIN_KEY"));
+        // An empty value in YAML ("MasterKey: \"\"") means "not set", as in cloud.yaml.example.
+        result.Security.MasterKey = NullIfEmpty(result.Security.MasterKey);
+        result.Security.AdminKey = NullIfEmpty(result.Security.AdminKey) ?? NullIfEmpty(configuration["ADMIN_KEY"]) ?? NullIfEmpty(Environment.GetEnvironmentVariable("LEAKNODE_ADMIN_KEY"));
 
         problems.AddRange(CloudConfigurationValidator.Problems(result));
         return (result, problems);

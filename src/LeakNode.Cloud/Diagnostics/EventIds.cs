@@ -18,7 +18,7 @@ internal static class EventIds
     public const int LeakTransition = 1001;
     public const int LeakEdited = 1002;
     public const int RuleVersion = 1003;
-    public const int RuleLogPruned = 1004;
+    public const int TokensAdded = 1004;
 
     // Access: 2000s
     public const int ApiKeyCreated = 2000;

@@ -12,6 +12,9 @@ public sealed record LeakSourceRequest(string? Kind, string? Url, string? Locati
 /// <summary><c>PATCH /api/v1/leaks/{id}</c>: the fields given are changed; <c>""</c> clears the description.</summary>
 public sealed record UpdateLeakRequest(string? Name, string? Description, int? Risk);
 
+/// <summary><c>POST /api/v1/leaks/{id}/tokens</c>: more tokens of the same leak (those it has already are skipped).</summary>
+public sealed record AddTokensRequest(IReadOnlyList<string?>? Tokens, string? Comment);
+
 /// <summary>The body of a lifecycle action (<c>vpatch</c>, <c>close</c>, <c>mark-false</c>, <c>reopen</c>); it may be left out.</summary>
 public sealed record LifecycleRequest(string? Comment);
 

@@ -13,8 +13,7 @@ internal sealed record LeakFilter(IReadOnlyList<string> Statuses, IReadOnlyList<
     {
         if (Statuses.Count > 0)
         {
-            sql.Append(" AND l.status IN @statuses");
-            parameters.Add("statuses", Statuses);
+            sql.Append(" AND l.status IN ").Append(SqlList.In(parameters, "status", Statuses));
         }
         if (RiskLevels.Count > 0)
         {
@@ -30,20 +29,21 @@ internal sealed record LeakFilter(IReadOnlyList<string> Statuses, IReadOnlyList<
         }
         if (SourceKinds.Count > 0)
         {
-            sql.Append(" AND EXISTS (SELECT 1 FROM leak_sources fs WHERE fs.leak_id = l.id AND fs.kind IN @sourceKinds)");
-            parameters.Add("sourceKinds", SourceKinds);
+            sql.Append(" AND EXISTS (SELECT 1 FROM leak_sources fs WHERE fs.leak_id = l.id AND fs.kind IN ")
+               .Append(SqlList.In(parameters, "sourceKind", SourceKinds)).Append(')');
         }
         if (!string.IsNullOrEmpty(Text))
         {
             // Names and descriptions are matched lower-cased on both sides (stored lower-cased), which behaves the
             // same on SQLite, whose LIKE ignores ASCII case only, and on PostgreSQL, whose LIKE is case-sensitive.
             // A fingerprint, or a token itself (matched by its fingerprint, never stored), finds its leak too.
-            sql.Append(@" AND (l.name_lower LIKE @text ESCAPE '\' OR l.description_lower LIKE @text ESCAPE '\' OR l.id = @textExact")
-               .Append(" OR EXISTS (SELECT 1 FROM leak_tokens ft WHERE ft.leak_id = l.id AND ft.fingerprint IN @textFingerprints))");
             var lower = Text.ToLowerInvariant();
+            sql.Append(@" AND (l.name_lower LIKE @text ESCAPE '\' OR l.description_lower LIKE @text ESCAPE '\' OR l.id = @textExact")
+               .Append(" OR EXISTS (SELECT 1 FROM leak_tokens ft WHERE ft.leak_id = l.id AND ft.fingerprint IN ")
+               .Append(SqlList.In(parameters, "fingerprint", TextFingerprint is null ? new[] { lower } : new[] { lower, TextFingerprint }))
+               .Append("))");
             parameters.Add("text", "%" + lower.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%");
             parameters.Add("textExact", Text);
-            parameters.Add("textFingerprints", TextFingerprint is null ? new[] { lower } : new[] { lower, TextFingerprint });
         }
     }
 }

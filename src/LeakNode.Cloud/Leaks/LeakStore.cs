@@ -69,32 +69,9 @@ internal sealed partial class LeakStore(
     {
         // Digesting and sealing happen before the transaction: they are the slow part, and need no lock.
         var leakId = Ids.New("lk_");
-        var digester = new TokenDigester(keyring.Key);
         var now = Ids.Now(clock);
-        var tokens = new List<object>(leak.Tokens.Count);
-        var fingerprints = new List<string>(leak.Tokens.Count);
-        for (var i = 0; i < leak.Tokens.Count; i++)
-        {
-            var token = leak.Tokens[i];
-            var id = Ids.New("tk_");
-            var digest = digester.Digest(id, token);
-            fingerprints.Add(digest.Fingerprint);
-            tokens.Add(new
-            {
-                id,
-                leakId,
-                ordinal = i,
-                kind = TokenKinds.Detect(token),
-                fingerprint = digest.Fingerprint,
-                preview = digest.Preview ?? "…",
-                length = digest.Length,
-                spanStart = digest.SpanStart,
-                windows = DigestColumns.Windows(digest.Windows),
-                hmac = Convert.ToBase64String(digest.Hmac),
-                sealedValue = box.Seal(token, TokenContext(id)),
-                now,
-            });
-        }
+        var tokens = Prepare(leakId, leak.Tokens, now);
+        var fingerprints = tokens.Select(t => t.Fingerprint).ToList();
 
         var version = await database.WriteAsync(async (connection, transaction) =>
         {
@@ -111,11 +88,7 @@ internal sealed partial class LeakStore(
                     leak.Risk, status = LeakStatuses.Open, rank = LeakStatuses.Rank(LeakStatuses.Open), remediation = Remediations.None,
                     count = leak.Tokens.Count, now,
                 }, transaction);
-            await connection.ExecuteAsync(
-                """
-                INSERT INTO leak_tokens (id, leak_id, ordinal, kind, fingerprint, preview, token_length, span_start, windows, hmac, sealed, created_at)
-                VALUES (@id, @leakId, @ordinal, @kind, @fingerprint, @preview, @length, @spanStart, @windows, @hmac, @sealedValue, @now)
-                """, tokens, transaction);
+            await InsertTokensAsync(connection, transaction, tokens, firstOrdinal: 0);
             await connection.ExecuteAsync(
                 "INSERT INTO leak_sources (id, leak_id, kind, url, location, first_seen) VALUES (@id, @leakId, @SourceKind, @SourceUrl, @SourceLocation, @now)",
                 new { id = Ids.New("src_"), leakId, leak.SourceKind, leak.SourceUrl, leak.SourceLocation, now }, transaction);
@@ -163,6 +136,58 @@ internal sealed partial class LeakStore(
         }, cancellationToken);
         signal.Publish(version);
         Log.LeakTransition(logger, id, LeakLifecycle.Name(action), status, version);
+        return (await GetAsync(id, cancellationToken))!;
+    }
+
+    /// <summary>
+    /// Adds tokens to a leak (those it has already are skipped). Nodes watching the leak get it again whole. A rule
+    /// version is taken even when the leak is not watched (its delta is empty): taking it first is what orders this
+    /// change against a concurrent reopen on PostgreSQL, so that no version can miss the new tokens.
+    /// </summary>
+    public async Task<LeakView> AddTokensAsync(string id, IReadOnlyList<string> tokens, string? comment, string actor, CancellationToken cancellationToken)
+    {
+        var now = Ids.Now(clock);
+        var prepared = Prepare(id, tokens, now);
+        long version;
+        try
+        {
+            version = await database.WriteAsync(async (connection, transaction) =>
+            {
+                var taken = await RuleChangeLog.NextVersionAsync(connection, transaction);
+                var row = await connection.QuerySingleOrDefaultAsync<LeakRow>($"SELECT {LeakRow.Columns} FROM leaks l WHERE l.id = @id", new { id }, transaction)
+                    ?? throw new LeakRefusedException(notFound: true, $"no leak has id '{id}'");
+                var existing = (await connection.QueryAsync<string>("SELECT fingerprint FROM leak_tokens WHERE leak_id = @id", new { id }, transaction))
+                    .ToHashSet(StringComparer.Ordinal);
+                var added = prepared.Where(t => !existing.Contains(t.Fingerprint)).ToList();
+                if (added.Count == 0)
+                {
+                    throw new NothingToAddException();
+                }
+                if (existing.Count + added.Count > configuration.Limits.MaxTokensPerLeak)
+                {
+                    throw new LeakRefusedException(
+                        notFound: false, $"leak '{id}' would hold {existing.Count + added.Count} tokens; at most {configuration.Limits.MaxTokensPerLeak} (Limits:MaxTokensPerLeak)");
+                }
+                var state = WatchState.Of(row.Status, row.Remediation);
+                if (state.Watched)
+                {
+                    await RefuseTokensInOpenLeaksAsync(connection, transaction, id, added.Select(t => t.Fingerprint).ToList());
+                }
+                var first = await connection.ExecuteScalarAsync<long?>("SELECT MAX(ordinal) FROM leak_tokens WHERE leak_id = @id", new { id }, transaction) ?? -1;
+                await InsertTokensAsync(connection, transaction, added, (int)first + 1);
+                await connection.ExecuteAsync(
+                    "UPDATE leaks SET token_count = token_count + @count, updated_at = @now WHERE id = @id", new { count = added.Count, now, id }, transaction);
+                await AppendHistoryAsync(connection, transaction, id, now, actor, "add-tokens", comment);
+                await RuleChangeLog.RecordAsync(connection, transaction, taken, id, state, state, tokensChanged: true, now, configuration.Limits.RuleChangeLogSize);
+                return taken;
+            }, cancellationToken);
+        }
+        catch (NothingToAddException)
+        {
+            return (await GetAsync(id, cancellationToken))!;
+        }
+        signal.Publish(version);
+        Log.TokensAdded(logger, id, version);
         return (await GetAsync(id, cancellationToken))!;
     }
 
@@ -278,17 +303,94 @@ internal sealed partial class LeakStore(
 
     internal static string TokenContext(string tokenId) => "leaknode/token/" + tokenId;
 
+    /// <summary>
+    /// Digests and seals tokens before any transaction opens: that is the slow part, and needs no lock. The plaintext
+    /// leaves this method only inside the sealed value.
+    /// </summary>
+    private List<TokenInsert> Prepare(string leakId, IReadOnlyList<string> tokens, long now)
+    {
+        var digester = new TokenDigester(keyring.Key);
+        var rows = new List<TokenInsert>(tokens.Count);
+        foreach (var token in tokens)
+        {
+            var id = Ids.New("tk_");
+            var digest = digester.Digest(id, token);
+            rows.Add(new TokenInsert
+            {
+                Id = id,
+                LeakId = leakId,
+                Kind = TokenKinds.Detect(token),
+                Fingerprint = digest.Fingerprint,
+                Preview = digest.Preview ?? "…",
+                Length = digest.Length,
+                SpanStart = digest.SpanStart,
+                Windows = DigestColumns.Windows(digest.Windows),
+                Hmac = Convert.ToBase64String(digest.Hmac),
+                SealedValue = box.Seal(token, TokenContext(id)),
+                Now = now,
+            });
+        }
+        return rows;
+    }
+
+    private static Task<int> InsertTokensAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<TokenInsert> tokens, int firstOrdinal)
+    {
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            tokens[i].Ordinal = firstOrdinal + i;
+        }
+        return connection.ExecuteAsync(
+            """
+            INSERT INTO leak_tokens (id, leak_id, ordinal, kind, fingerprint, preview, token_length, span_start, windows, hmac, sealed, created_at)
+            VALUES (@Id, @LeakId, @Ordinal, @Kind, @Fingerprint, @Preview, @Length, @SpanStart, @Windows, @Hmac, @SealedValue, @Now)
+            """, tokens, transaction);
+    }
+
+    /// <summary>A token row to insert: its digest, its sealed plaintext, never the plaintext itself.</summary>
+    private sealed class TokenInsert
+    {
+        public string Id { get; init; } = "";
+
+        public string LeakId { get; init; } = "";
+
+        public int Ordinal { get; set; }
+
+        public string Kind { get; init; } = "";
+
+        public string Fingerprint { get; init; } = "";
+
+        public string Preview { get; init; } = "";
+
+        public int Length { get; init; }
+
+        public int SpanStart { get; init; }
+
+        public string Windows { get; init; } = "";
+
+        public string Hmac { get; init; } = "";
+
+        public string SealedValue { get; init; } = "";
+
+        public long Now { get; init; }
+    }
+
+    /// <summary>Every token given is in the leak already: roll back the version taken, answer the leak as it is.</summary>
+    private sealed class NothingToAddException : Exception;
+
     /// <summary>A token is watched by one open leak at most: two would race for the same hits and decisions.</summary>
     private static async Task RefuseTokensInOpenLeaksAsync(DbConnection connection, DbTransaction transaction, string leakId, IReadOnlyList<string> fingerprints)
     {
         var conflicts = new Dictionary<string, (string Name, List<string> Fingerprints)>(StringComparer.Ordinal);
         foreach (var chunk in fingerprints.Distinct(StringComparer.Ordinal).Chunk(Chunk))
         {
+            var (list, parameters) = SqlList.In("fingerprint", chunk);
+            parameters.Add("open", LeakStatuses.Open);
+            parameters.Add("leakId", leakId);
             var rows = await connection.QueryAsync<(string Id, string Name, string Fingerprint)>(
-                """
+                $"""
                 SELECT l.id, l.name, t.fingerprint FROM leak_tokens t JOIN leaks l ON l.id = t.leak_id
-                WHERE l.status = @Open AND l.id <> @leakId AND t.fingerprint IN @chunk
-                """, new { LeakStatuses.Open, leakId, chunk }, transaction);
+                WHERE l.status = @open AND l.id <> @leakId AND t.fingerprint IN {list}
+                """, parameters, transaction);
             foreach (var (id, name, fingerprint) in rows)
             {
                 if (!conflicts.TryGetValue(id, out var entry))
@@ -321,18 +423,19 @@ internal sealed partial class LeakStore(
         var history = new Dictionary<string, List<HistoryView>>(StringComparer.Ordinal);
         foreach (var chunk in rows.Select(r => r.Id).Chunk(Chunk))
         {
+            var (ids, parameters) = SqlList.In("id", chunk);
             foreach (var t in await connection.QueryAsync<(string LeakId, string Id, string Preview, string Kind, string Fingerprint)>(
-                "SELECT leak_id, id, preview, kind, fingerprint FROM leak_tokens WHERE leak_id IN @chunk ORDER BY leak_id, ordinal", new { chunk }, transaction))
+                $"SELECT leak_id, id, preview, kind, fingerprint FROM leak_tokens WHERE leak_id IN {ids} ORDER BY leak_id, ordinal", parameters, transaction))
             {
                 Add(tokens, t.LeakId, new TokenView(t.Id, t.Preview, t.Kind, t.Fingerprint));
             }
             foreach (var s in await connection.QueryAsync<(string LeakId, string Kind, string? Url, string? Location, long FirstSeen)>(
-                "SELECT leak_id, kind, url, location, first_seen FROM leak_sources WHERE leak_id IN @chunk ORDER BY leak_id, first_seen, id", new { chunk }, transaction))
+                $"SELECT leak_id, kind, url, location, first_seen FROM leak_sources WHERE leak_id IN {ids} ORDER BY leak_id, first_seen, id", parameters, transaction))
             {
                 Add(sources, s.LeakId, new SourceView(s.Kind, s.Url, s.Location, Ids.Time(s.FirstSeen)));
             }
             foreach (var h in await connection.QueryAsync<(string LeakId, long At, string Actor, string Action, string? Comment)>(
-                "SELECT leak_id, at, actor, action, comment FROM leak_history WHERE leak_id IN @chunk ORDER BY leak_id, at, id", new { chunk }, transaction))
+                $"SELECT leak_id, at, actor, action, comment FROM leak_history WHERE leak_id IN {ids} ORDER BY leak_id, at, id", parameters, transaction))
             {
                 Add(history, h.LeakId, new HistoryView(Ids.Time(h.At), h.Actor, h.Action, h.Comment));
             }

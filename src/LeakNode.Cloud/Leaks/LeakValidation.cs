@@ -19,12 +19,31 @@ internal static class LeakValidation
         var description = CheckDescription(request.Description, limits, errors);
         CheckRisk(request.Risk, errors);
 
+        var tokens = CheckTokens(request.Tokens, limits, errors);
+
+        var kind = request.Source?.Kind ?? LeakSources.Manual;
+        if (!LeakSources.Kinds.Contains(kind))
+        {
+            errors.Add("source.kind", $"must be one of {string.Join(", ", LeakSources.Kinds)}");
+        }
+        var url = CheckUrl(request.Source?.Url, limits, errors);
+        var location = request.Source?.Location;
+        if (location is not null && location.Length > limits.MaxUrlLength)
+        {
+            errors.Add("source.location", $"must be at most {limits.MaxUrlLength} characters");
+        }
+        return errors.Any ? null : new NewLeak(name!, description ?? "", request.Risk ?? DefaultRisk, tokens, kind, url, location);
+    }
+
+    /// <summary>Checks a token list: 1 to Limits:MaxTokensPerLeak tokens, each long enough; the same token twice is kept once.</summary>
+    public static List<string> CheckTokens(IReadOnlyList<string?>? requested, LimitOptions limits, Errors errors)
+    {
         var tokens = new List<string>();
-        if (request.Tokens is null || request.Tokens.Count == 0)
+        if (requested is null || requested.Count == 0)
         {
             errors.Add("tokens", "at least one token is required");
         }
-        else if (request.Tokens.Count > limits.MaxTokensPerLeak)
+        else if (requested.Count > limits.MaxTokensPerLeak)
         {
             errors.Add("tokens", $"at most {limits.MaxTokensPerLeak} tokens a leak (Limits:MaxTokensPerLeak)");
         }
@@ -32,9 +51,9 @@ internal static class LeakValidation
         {
             // The same token twice is kept once: a paste often repeats the token it leaks.
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < request.Tokens.Count; i++)
+            for (var i = 0; i < requested.Count; i++)
             {
-                var token = request.Tokens[i];
+                var token = requested[i];
                 var field = $"tokens[{i}]";
                 if (token is null)
                 {
@@ -61,19 +80,11 @@ internal static class LeakValidation
             }
         }
 
-        var kind = request.Source?.Kind ?? LeakSources.Manual;
-        if (!LeakSources.Kinds.Contains(kind))
-        {
-            errors.Add("source.kind", $"must be one of {string.Join(", ", LeakSources.Kinds)}");
-        }
-        var url = CheckUrl(request.Source?.Url, limits, errors);
-        var location = request.Source?.Location;
-        if (location is not null && location.Length > limits.MaxUrlLength)
-        {
-            errors.Add("source.location", $"must be at most {limits.MaxUrlLength} characters");
-        }
-        return errors.Any ? null : new NewLeak(name!, description ?? "", request.Risk ?? DefaultRisk, tokens, kind, url, location);
+        return tokens;
     }
+
+    public static (List<string> Tokens, string? Comment) Check(AddTokensRequest request, LimitOptions limits, Errors errors) =>
+        (CheckTokens(request.Tokens, limits, errors), CheckComment(new LifecycleRequest(request.Comment), limits, errors));
 
     public static LeakEdit? Check(UpdateLeakRequest request, LimitOptions limits, Errors errors)
     {
@@ -166,7 +177,8 @@ internal static class LeakValidation
                 }
                 else
                 {
-                    errors.Add(field, $"'{Truncate(value)}' is not one of {string.Join(", ", allowed)}");
+                    // The value is not echoed: a query string is where a pasted token ends up by mistake.
+                    errors.Add(field, $"must be one of {string.Join(", ", allowed)}");
                 }
             }
         }
@@ -226,6 +238,4 @@ internal static class LeakValidation
         }
         return value.Trim();
     }
-
-    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

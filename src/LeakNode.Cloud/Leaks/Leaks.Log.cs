@@ -15,6 +15,9 @@ internal sealed partial class LeakStore
         [LoggerMessage(EventIds.LeakTransition, LogLevel.Information, "Leak {LeakId}: {Action}, now {Status}; rule version {Version}")]
         public static partial void LeakTransition(ILogger logger, string leakId, string action, string status, long version);
 
+        [LoggerMessage(EventIds.TokensAdded, LogLevel.Information, "Leak {LeakId}: tokens added; rule version {Version}")]
+        public static partial void TokensAdded(ILogger logger, string leakId, long version);
+
         [LoggerMessage(EventIds.LeakEdited, LogLevel.Information, "Leak {LeakId} edited")]
         public static partial void LeakEdited(ILogger logger, string leakId);
     }

@@ -23,6 +23,7 @@ internal static class LeaksApi
         group.MapGet("/stats", StatsAsync);
         group.MapGet("/export", ExportAsync);
         group.MapGet("/{id}", GetAsync);
+        group.MapPost("/{id}/tokens", AddTokensAsync).RequireAuthorization(AuthPolicies.Admin).Accepts<AddTokensRequest>("application/json");
         group.MapPatch("/{id}", EditAsync).RequireAuthorization(AuthPolicies.Admin).Accepts<UpdateLeakRequest>("application/json");
         foreach (var action in Enum.GetValues<LeakAction>())
         {
@@ -118,47 +119,46 @@ internal static class LeaksApi
         return leak is null ? Problems.NotFound($"no leak has id '{id}'") : TypedResults.Ok(leak);
     }
 
-    private static async Task<Results<Ok<LeakView>, ValidationProblem, ProblemHttpResult>> EditAsync(
-        string id, HttpRequest request, [AsParameters] LeakApiServices services, ClaimsPrincipal user)
-    {
-        var (body, problem) = await JsonBody.ReadAsync<UpdateLeakRequest>(request);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var errors = new Errors();
-        var edit = LeakValidation.Check(body!, services.Configuration.Limits, errors);
-        if (edit is null)
-        {
-            return errors.ToProblem();
-        }
-        try
-        {
-            return TypedResults.Ok(await services.Store.EditAsync(id, edit, ApiKeyUser.Name(user), request.HttpContext.RequestAborted));
-        }
-        catch (LeakRefusedException refused)
-        {
-            return Refused(refused);
-        }
-    }
+    private static Task<Results<Ok<LeakView>, ValidationProblem, ProblemHttpResult>> EditAsync(
+        string id, HttpRequest request, [AsParameters] LeakApiServices services, ClaimsPrincipal user) =>
+        ChangeAsync<UpdateLeakRequest, LeakEdit?>(
+            request, optionalBody: false,
+            (body, errors) => LeakValidation.Check(body!, services.Configuration.Limits, errors),
+            (edit, ct) => services.Store.EditAsync(id, edit!, ApiKeyUser.Name(user), ct));
 
-    private static async Task<Results<Ok<LeakView>, ValidationProblem, ProblemHttpResult>> TransitionAsync(
-        string id, LeakAction action, HttpRequest request, LeakApiServices services, ClaimsPrincipal user)
+    private static Task<Results<Ok<LeakView>, ValidationProblem, ProblemHttpResult>> AddTokensAsync(
+        string id, HttpRequest request, [AsParameters] LeakApiServices services, ClaimsPrincipal user) =>
+        ChangeAsync<AddTokensRequest, (List<string> Tokens, string? Comment)>(
+            request, optionalBody: false,
+            (body, errors) => LeakValidation.Check(body!, services.Configuration.Limits, errors),
+            (add, ct) => services.Store.AddTokensAsync(id, add.Tokens, add.Comment, ApiKeyUser.Name(user), ct));
+
+    private static Task<Results<Ok<LeakView>, ValidationProblem, ProblemHttpResult>> TransitionAsync(
+        string id, LeakAction action, HttpRequest request, LeakApiServices services, ClaimsPrincipal user) =>
+        ChangeAsync<LifecycleRequest, string?>(
+            request, optionalBody: true,
+            (body, errors) => LeakValidation.CheckComment(body, services.Configuration.Limits, errors),
+            (comment, ct) => services.Store.TransitionAsync(id, action, comment, ApiKeyUser.Name(user), ct));
+
+    /// <summary>A change to one leak: read the body, check it (every error at once), apply it, map a refusal to 404 or 409.</summary>
+    private static async Task<Results<Ok<LeakView>, ValidationProblem, ProblemHttpResult>> ChangeAsync<TBody, TChange>(
+        HttpRequest request, bool optionalBody, Func<TBody?, Errors, TChange> check, Func<TChange, CancellationToken, Task<LeakView>> apply)
+        where TBody : class
     {
-        var (body, problem) = await JsonBody.ReadAsync<LifecycleRequest>(request, optional: true);
+        var (body, problem) = await JsonBody.ReadAsync<TBody>(request, optionalBody);
         if (problem is not null)
         {
             return problem;
         }
         var errors = new Errors();
-        var comment = LeakValidation.CheckComment(body, services.Configuration.Limits, errors);
+        var change = check(body, errors);
         if (errors.Any)
         {
             return errors.ToProblem();
         }
         try
         {
-            return TypedResults.Ok(await services.Store.TransitionAsync(id, action, comment, ApiKeyUser.Name(user), request.HttpContext.RequestAborted));
+            return TypedResults.Ok(await apply(change, request.HttpContext.RequestAborted));
         }
         catch (LeakRefusedException refused)
         {

@@ -83,8 +83,9 @@ internal sealed class RuleFeed(CloudDatabase database, IRuleVersionSignal signal
             var now = new Dictionary<string, WatchState>(StringComparer.Ordinal);
             foreach (var chunk in touched.Keys.Chunk(Chunk))
             {
+                var (ids, parameters) = SqlList.In("id", chunk);
                 foreach (var (id, status, remediation) in await connection.QueryAsync<(string, string, string)>(
-                    "SELECT id, status, remediation FROM leaks WHERE id IN @chunk", new { chunk }, transaction))
+                    "SELECT id, status, remediation FROM leaks WHERE id IN " + ids, parameters, transaction))
                 {
                     now[id] = WatchState.Of(status, remediation);
                 }
@@ -113,11 +114,12 @@ internal sealed class RuleFeed(CloudDatabase database, IRuleVersionSignal signal
             var tokens = new Dictionary<string, List<TokenDigest>>(StringComparer.Ordinal);
             foreach (var chunk in upsert.Select(u => u.Id).Chunk(Chunk))
             {
+                var (ids, parameters) = SqlList.In("id", chunk);
                 var rows = await connection.QueryAsync<TokenDigestRow>(
-                    """
+                    $"""
                     SELECT leak_id, id, token_length, span_start, windows, hmac, preview
-                    FROM leak_tokens WHERE leak_id IN @chunk ORDER BY leak_id, ordinal
-                    """, new { chunk }, transaction);
+                    FROM leak_tokens WHERE leak_id IN {ids} ORDER BY leak_id, ordinal
+                    """, parameters, transaction);
                 foreach (var (id, digests) in Group(rows))
                 {
                     tokens[id] = digests;

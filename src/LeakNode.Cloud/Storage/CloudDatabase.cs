@@ -18,10 +18,11 @@ namespace LeakNode.Cloud.Storage;
 /// two generated migration trees. ASP.NET Core Identity, when it comes, can keep its own EF Core context and
 /// migrations history over the same database: its tables do not touch these.
 /// </remarks>
-internal sealed class CloudDatabase
+internal sealed class CloudDatabase : IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly string _sqlitePragmas = "";
+    private readonly NpgsqlDataSource? _postgres;
 
     public CloudDatabase(CloudConfiguration configuration)
     {
@@ -43,19 +44,19 @@ internal sealed class CloudDatabase
                 // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout: this is the busy timeout.
                 DefaultTimeout = (int)Math.Ceiling(configuration.Storage.Sqlite.BusyTimeout.TotalSeconds),
             }.ToString();
-            // WAL lets readers run beside the one writer. synchronous stays FULL (the default): an acknowledged event
-            // batch must survive a power cut, and one fsync per batch is cheap. busy_timeout: SQLite's own busy
-            // handler waits for the writer in steps of 1 to 100 ms; without it Microsoft.Data.Sqlite's retry sleeps
-            // 150 ms at every SQLITE_BUSY, which put 150 ms steps into rule propagation as soon as a few nodes'
-            // acks were written at once (bench `propagation`).
+            // A property of each connection (WAL is the file's, set by the migrations): SQLite's own busy handler waits
+            // for the writer in steps of 1 to 100 ms; without it Microsoft.Data.Sqlite's retry sleeps 150 ms at every
+            // SQLITE_BUSY, which put 150 ms steps into rule propagation as soon as a few nodes' acks were written at
+            // once (bench `propagation`).
             _sqlitePragmas = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout={(long)configuration.Storage.Sqlite.BusyTimeout.TotalMilliseconds};");
+                $"PRAGMA busy_timeout={(long)configuration.Storage.Sqlite.BusyTimeout.TotalMilliseconds};");
         }
         else
         {
             var builder = new NpgsqlConnectionStringBuilder(configuration.Storage.Postgres.ConnectionString);
             Location = $"postgres://{builder.Host}/{builder.Database}";
             _connectionString = builder.ToString();
+            _postgres = NpgsqlDataSource.Create(builder);
         }
     }
 
@@ -66,7 +67,7 @@ internal sealed class CloudDatabase
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        DbConnection connection = Provider == StorageProvider.Sqlite ? new SqliteConnection(_connectionString) : new NpgsqlConnection(_connectionString);
+        DbConnection connection = _postgres is null ? new SqliteConnection(_connectionString) : _postgres.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);
@@ -99,6 +100,20 @@ internal sealed class CloudDatabase
     /// </summary>
     public Task<T> ReadAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         InTransactionAsync(work, write: false, cancellationToken);
+
+    /// <summary>Closes the pooled connections, so that a stopped cloud holds no file handle or server session.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+        else
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(connection);
+        }
+    }
 
     private async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, bool write, CancellationToken cancellationToken)
     {

@@ -139,6 +139,13 @@ internal static class SchemaMigrations
     {
         await using (var connection = await database.OpenAsync(cancellationToken))
         {
+            if (database.Provider == StorageProvider.Sqlite)
+            {
+                // WAL lets readers run beside the one writer; it is a property of the file, so once is enough.
+                // synchronous stays FULL (the default): an acknowledged event batch must survive a power cut, and one
+                // fsync per batch is cheap.
+                await connection.ExecuteAsync("PRAGMA journal_mode=WAL");
+            }
             await connection.ExecuteAsync(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
         }

@@ -23,6 +23,25 @@ public sealed class CloudConfigurationTests
     }
 
     [Fact]
+    public void Load_ExampleFile_HasNoProblemsAndTheDefaults()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(folder.FullName, "cloud.yaml.example")))
+        {
+            folder = folder.Parent ?? throw new InvalidOperationException("cloud.yaml.example not found above " + AppContext.BaseDirectory);
+        }
+        var (configuration, problems) = CloudConfiguration.Load(
+            new ConfigurationBuilder().AddYamlFile(Path.Combine(folder.FullName, "cloud.yaml.example")).Build());
+
+        Assert.Empty(problems);
+        var defaults = new CloudConfiguration();
+        Assert.Equal(defaults.Listen.Http, configuration.Listen.Http);
+        Assert.Equal(defaults.Limits.MaxExportRows, configuration.Limits.MaxExportRows);
+        Assert.Equal(defaults.SqlitePath, configuration.SqlitePath);
+        Assert.Null(configuration.Security.MasterKey);
+    }
+
+    [Fact]
     public void Load_ProviderInAnyCase_IsAccepted()
     {
         var (configuration, problems) = Load(new() { ["Storage:Provider"] = "Postgres", ["Storage:Postgres:ConnectionString"] = "Host=db;Database=leaknode;Username=u" });

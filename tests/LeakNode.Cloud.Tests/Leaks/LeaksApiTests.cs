@@ -204,4 +204,91 @@ public sealed class LeaksApiTests
         var (status, _) = await cloud.Admin.PatchJsonAsync("/api/v1/leaks/lk_missing", new { risk = 2 });
         Assert.Equal(HttpStatusCode.NotFound, status);
     }
+
+    [Fact]
+    public async Task AddTokens_NewAndKnown_AddsOnlyTheNewOnesWithHistory()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var first = _tokens.Next();
+        var leak = await cloud.Admin.CreateLeakAsync("growing", [first]);
+        var added = _tokens.Next(2);
+
+        var (status, grown) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{leak.Id()}/tokens", new { tokens = new[] { first, added[0], added[1], added[0] }, comment = "found two more" });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(3, grown.GetProperty("tokenCount").GetInt32());
+        Assert.Equal(leak.GetProperty("tokens")[0].Str("id"), grown.GetProperty("tokens")[0].Str("id"));
+        var last = grown.GetProperty("history")[1];
+        Assert.Equal("add-tokens", last.Str("action"));
+        Assert.Equal("found two more", last.Str("comment"));
+
+        var version = await cloud.Service<Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct);
+        var (againStatus, again) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{leak.Id()}/tokens", new { tokens = added });
+        Assert.Equal(HttpStatusCode.OK, againStatus);
+        Assert.Equal(3, again.GetProperty("tokenCount").GetInt32());
+        Assert.Equal(2, again.GetProperty("history").GetArrayLength());
+        Assert.Equal(version, await cloud.Service<Cloud.Sync.IRuleFeed>().CurrentVersionAsync(CloudApi.Ct));
+    }
+
+    [Fact]
+    public async Task AddTokens_TokenInAnotherOpenLeak_Answers409()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var shared = _tokens.Next();
+        var holder = await cloud.Admin.CreateLeakAsync("holder", [shared]);
+        var other = await cloud.Admin.CreateLeakAsync("other", [_tokens.Next()]);
+
+        var (status, problem) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{other.Id()}/tokens", new { tokens = new[] { shared } });
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains(holder.Id(), problem.Str("detail"), StringComparison.Ordinal);
+        var (_, unchanged) = await cloud.Admin.GetJsonAsync($"/api/v1/leaks/{other.Id()}");
+        Assert.Equal(1, unchanged.GetProperty("tokenCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task AddTokens_ClosedLeak_AcceptsTokensWatchedElsewhere_ButReopenIsRefused()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var shared = _tokens.Next();
+        await cloud.Admin.CreateLeakAsync("holder", [shared]);
+        var closed = await cloud.Admin.CreateLeakAsync("closed", [_tokens.Next()]);
+        await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{closed.Id()}/close", null);
+
+        var (status, _) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{closed.Id()}/tokens", new { tokens = new[] { shared } });
+        Assert.Equal(HttpStatusCode.OK, status);
+        var (reopen, _) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{closed.Id()}/reopen", null);
+        Assert.Equal(HttpStatusCode.Conflict, reopen);
+    }
+
+    [Fact]
+    public async Task AddTokens_BeyondTheLimit_Answers409NamingTheLimit()
+    {
+        await using var cloud = await CloudHarness.StartAsync(new Dictionary<string, string?> { ["Limits:MaxTokensPerLeak"] = "3" });
+        var leak = await cloud.Admin.CreateLeakAsync("full", _tokens.Next(2));
+        var (status, problem) = await cloud.Admin.PostJsonAsync($"/api/v1/leaks/{leak.Id()}/tokens", new { tokens = _tokens.Next(2) });
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("Limits:MaxTokensPerLeak", problem.Str("detail"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"tokens":[]}""", "tokens")]
+    [InlineData("""{"tokens":["short"]}""", "tokens[0]")]
+    [InlineData("""{"tokens":["abcdefgh12345"],"name":"x"}""", "name")]
+    public async Task AddTokens_Invalid_Answers400(string json, string field)
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var leak = await cloud.Admin.CreateLeakAsync("x", [_tokens.Next()]);
+        var (status, problem) = await cloud.Admin.PostRawAsync($"/api/v1/leaks/{leak.Id()}/tokens", json);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task AddTokens_UnknownLeak_Answers404()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var (status, _) = await cloud.Admin.PostJsonAsync("/api/v1/leaks/lk_missing/tokens", new { tokens = _tokens.Next(1) });
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
 }

@@ -25,7 +25,10 @@ public sealed class NodesApiTests
         Assert.Equal(JsonValueKind.Null, listed.GetProperty("lastSeen").ValueKind);
         Assert.Equal(JsonValueKind.Null, listed.GetProperty("ruleVersion").ValueKind);
         Assert.DoesNotContain(token, list.GetRawText(), StringComparison.Ordinal);
-        Assert.DoesNotContain(token, await File.ReadAllTextAsync(cloud.DatabasePath, CloudApi.Ct), StringComparison.Ordinal);
+        if (CloudHarness.PostgresServer is null)
+        {
+            Assert.DoesNotContain(token, await File.ReadAllTextAsync(cloud.DatabasePath, CloudApi.Ct), StringComparison.Ordinal);
+        }
     }
 
     [Theory]
@@ -108,6 +111,8 @@ public sealed class NodesApiTests
     [Fact]
     public async Task Restart_ConnectionsOfThePreviousRun_AreCleared()
     {
+        // Only SQLite: one process owns the file. Over PostgreSQL other replicas may hold streams open.
+        Assert.SkipUnless(CloudHarness.PostgresServer is null, "SQLite only");
         var folder = Directory.CreateTempSubdirectory("leaknode-cloud-test-").FullName;
         try
         {

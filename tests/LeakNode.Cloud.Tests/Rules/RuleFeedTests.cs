@@ -72,6 +72,17 @@ public sealed class RuleFeedTests
                     ids.Add(leak.Id);
                     used.AddRange(leakTokens);
                 }
+                else if (random.Next(5) == 0)
+                {
+                    // More tokens, sometimes one another leak has (refused while that one is open).
+                    var more = tokens.Next(random.Next(1, 3)).ToList();
+                    if (random.Next(3) == 0)
+                    {
+                        more.Add(used[random.Next(used.Count)]);
+                    }
+                    await store.AddTokensAsync(ids[random.Next(ids.Count)], more.Distinct().ToList(), null, "test", CloudApi.Ct);
+                    used.AddRange(more);
+                }
                 else if (random.Next(6) == 0)
                 {
                     await store.EditAsync(ids[random.Next(ids.Count)], new LeakEdit(null, null, random.Next(1, 11)), "test", CloudApi.Ct);
@@ -228,6 +239,27 @@ public sealed class RuleFeedTests
         Assert.Equal(from + 2, delta.ToVersion);
         Assert.Empty(delta.Upserted);
         Assert.Empty(delta.Removed);
+        Assert.Empty(delta.ActionChanged);
+    }
+
+    [Fact]
+    public async Task DeltaAsync_TokensAddedToAPatchedLeak_UpsertsItWhole()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var store = cloud.Service<LeakStore>();
+        var feed = cloud.Service<IRuleFeed>();
+        var tokens = new Tokens(15);
+        var leak = await store.CreateAsync(new NewLeak("x", "", 5, tokens.Next(1), "manual", null, null), "t", CloudApi.Ct);
+        await store.TransitionAsync(leak.Id, LeakAction.Vpatch, null, "t", CloudApi.Ct);
+        var from = await feed.CurrentVersionAsync(CloudApi.Ct);
+        await store.AddTokensAsync(leak.Id, tokens.Next(2), null, "t", CloudApi.Ct);
+
+        var delta = await feed.DeltaAsync(from, CloudApi.Ct);
+
+        Assert.NotNull(delta);
+        var upserted = Assert.Single(delta.Upserted);
+        Assert.Equal(RuleAction.Block, upserted.Action);
+        Assert.Equal(3, upserted.Tokens.Count);
         Assert.Empty(delta.ActionChanged);
     }
 

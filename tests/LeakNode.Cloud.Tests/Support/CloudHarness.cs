@@ -60,11 +60,43 @@ public sealed class CloudHarness : IAsyncDisposable
             ["Listen:ShutdownTimeout"] = "00:00:05",
             ["DataDir"] = Path.Combine(folder, "data"),
         };
+        if (PostgresServer is { } server)
+        {
+            values["Storage:Provider"] = "postgres";
+            values["Storage:Postgres:ConnectionString"] = PostgresDatabase(server, folder);
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
         }
         return values;
+    }
+
+    /// <summary>
+    /// A PostgreSQL server to run the tests against instead of SQLite (<c>LEAKNODE_TEST_POSTGRES</c>, an Npgsql
+    /// connection string with the right to create databases); null runs them on SQLite.
+    /// </summary>
+    public static string? PostgresServer => Environment.GetEnvironmentVariable("LEAKNODE_TEST_POSTGRES") is { Length: > 0 } server ? server : null;
+
+    private static string DatabaseName(string folder) =>
+        "leaknode_test_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(folder)))[..16];
+
+    /// <summary>One database a test folder, so that a restart in the same folder finds its data again.</summary>
+    private static string PostgresDatabase(string server, string folder)
+    {
+        var name = DatabaseName(folder);
+        using (var connection = new Npgsql.NpgsqlConnection(server))
+        {
+            connection.Open();
+            using var exists = new Npgsql.NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
+            exists.Parameters.AddWithValue("name", name);
+            if (exists.ExecuteScalar() is null)
+            {
+                using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+                create.ExecuteNonQuery();
+            }
+        }
+        return new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ToString();
     }
 
     /// <summary>Starts a cloud in <paramref name="folder"/> (a new temporary one when null, deleted on dispose).</summary>
@@ -76,8 +108,17 @@ public sealed class CloudHarness : IAsyncDisposable
         var values = Settings(folder, settings);
         var logs = new ConcurrentQueue<string>();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var cloud = await CloudApplication.StartAsync(
-            configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)), mapGrpc, TestContext.Current.CancellationToken);
+        CloudApplication cloud;
+        try
+        {
+            cloud = await CloudApplication.StartAsync(
+                configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)), mapGrpc, TestContext.Current.CancellationToken);
+        }
+        catch when (ownsFolder)
+        {
+            DeleteFolder(folder);
+            throw;
+        }
         var key = cloud.BootstrapAdminKey ?? adminKey ?? values.GetValueOrDefault("Security:AdminKey")
             ?? throw new InvalidOperationException("no admin key: pass the one of the earlier start");
         return new CloudHarness(folder, ownsFolder, cloud, logs, new ConcurrentQueue<string>(), key);
@@ -114,8 +155,16 @@ public sealed class CloudHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes a test folder, and its PostgreSQL database when the tests run on one.</summary>
     public static void DeleteFolder(string folder)
     {
+        if (PostgresServer is { } server)
+        {
+            using var connection = new Npgsql.NpgsqlConnection(server);
+            connection.Open();
+            using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {DatabaseName(folder)} WITH (FORCE)", connection);
+            drop.ExecuteNonQuery();
+        }
         // Pooled SQLite connections keep the file open until the pool lets them go.
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
