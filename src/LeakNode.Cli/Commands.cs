@@ -10,8 +10,8 @@ internal static class Commands
 
     public static IEnumerable<Command> All()
     {
-        yield return Planned("dev", "Run a cloud, a node in block mode in front of a demo API, and the console on this machine.");
-        yield return Planned("cloud", "Run the control plane: leaks, REST API, console, rule streaming to nodes.");
+        yield return Dev.DevCommand.Create();
+        yield return CloudCommand.Create();
         yield return NodeCommand.Create();
         yield return Planned("scan", "Scan a folder, file, archive or git repository for leaked tokens.");
     }

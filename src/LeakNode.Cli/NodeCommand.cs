@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using LeakNode.Node;
 using LeakNode.Node.Configuration;
 
@@ -33,15 +32,7 @@ internal static class NodeCommand
             return Commands.ErrorExitCode;
         }
 
-        // Ctrl+C arrives through the cancellation token; SIGTERM (docker stop, Kubernetes) is handled the same way.
-        var stopped = new TaskCompletionSource();
-        using var registration = cancellation.Register(() => stopped.TrySetResult());
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stopped.TrySetResult();
-        });
-        await stopped.Task;
+        await Shutdown.WaitAsync(cancellation);
         await node.DisposeAsync();
         return 0;
     }

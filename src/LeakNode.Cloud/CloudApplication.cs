@@ -36,14 +36,11 @@ public sealed partial class CloudApplication : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ListenerPorts _ports;
     private readonly SecretBox _box;
-    private readonly CloudDatabase _database;
     private readonly ILogger _logger;
     private bool _stopped;
 
-    private CloudApplication(
-        CloudConfiguration configuration, WebApplication app, ListenerPorts ports, SecretBox box, CloudDatabase database, ILogger logger, string? bootstrapAdminKey)
+    private CloudApplication(CloudConfiguration configuration, WebApplication app, ListenerPorts ports, SecretBox box, ILogger logger, string? bootstrapAdminKey)
     {
-        _database = database;
         Configuration = configuration;
         _app = app;
         _ports = ports;
@@ -115,13 +112,11 @@ public sealed partial class CloudApplication : IAsyncDisposable
         catch (Exception error) when (error is DbException or InvalidOperationException)
         {
             box.Dispose();
-            await database.DisposeAsync();
             throw new CloudStartupException([$"Storage: cannot use the database at {database.Location}: {error.Message}"]);
         }
         catch (CryptographicException)
         {
             box.Dispose();
-            await database.DisposeAsync();
             throw new CloudStartupException([
                 $"Security:MasterKey: this master key does not open the database at {database.Location}: it was made with another one "
                 + $"(Security:MasterKey, or {MasterKey.FileName} in DataDir); start with the key it was made with"]);
@@ -156,11 +151,10 @@ public sealed partial class CloudApplication : IAsyncDisposable
         {
             await app.DisposeAsync();
             box.Dispose();
-            await database.DisposeAsync();
             throw new CloudStartupException([$"Storage: cannot use the database at {database.Location}: {error.Message}"]);
         }
 
-        var cloud = new CloudApplication(settings, app, ports, box, database, logger, bootstrapKey);
+        var cloud = new CloudApplication(settings, app, ports, box, logger, bootstrapKey);
         try
         {
             await app.StartAsync(ct);
@@ -339,7 +333,6 @@ public sealed partial class CloudApplication : IAsyncDisposable
         {
             await _app.DisposeAsync();
             _box.Dispose();
-            await _database.DisposeAsync();
         }
     }
 

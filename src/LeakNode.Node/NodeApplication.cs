@@ -6,6 +6,7 @@ using LeakNode.Node.Diagnostics;
 using LeakNode.Node.Events;
 using LeakNode.Node.Inspection;
 using LeakNode.Node.Rules;
+using LeakNode.Node.RuleSync;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -30,6 +31,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
     private readonly WebApplication _proxy;
     private readonly WebApplication _admin;
     private readonly RuleFileSource? _ruleFile;
+    private readonly CloudLink? _cloud;
     private readonly EventAggregator _events;
     private readonly NodeMetrics _metrics;
     private readonly ILogger _logger;
@@ -37,7 +39,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
 
     private NodeApplication(
         NodeConfiguration configuration, WebApplication proxy, WebApplication admin, RuleState rules, EventQueue queue,
-        EventAggregator events, RuleFileSource? ruleFile, NodeMetrics metrics, ILogger logger)
+        EventAggregator events, RuleFileSource? ruleFile, CloudLink? cloud, NodeMetrics metrics, ILogger logger)
     {
         Configuration = configuration;
         _proxy = proxy;
@@ -46,6 +48,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
         Events = queue;
         _events = events;
         _ruleFile = ruleFile;
+        _cloud = cloud;
         _metrics = metrics;
         _logger = logger;
     }
@@ -121,13 +124,32 @@ public sealed partial class NodeApplication : IAsyncDisposable
             }
         }
 
-        var admin = BuildAdmin(configuration, settings, rules, queue, metrics, logging);
+        CloudLink? cloud = null;
+        if (settings.Cloud.Configured)
+        {
+            try
+            {
+                // Before the listeners open: the cached rules are in force (and /readyz says so) from the first request.
+                cloud = CloudLink.Create(settings, rules, queue, metrics, proxy.Services.GetRequiredService<ILoggerFactory>());
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                await proxy.DisposeAsync();
+                throw new NodeStartupException([$"StateDir: cannot keep the cloud's rules and the event spool in '{settings.StateDir}': {error.Message}"]);
+            }
+        }
+
+        var admin = BuildAdmin(configuration, settings, rules, queue, cloud, metrics, logging);
         var events = proxy.Services.GetRequiredService<EventAggregator>();
-        var node = new NodeApplication(settings, proxy, admin, rules, queue, events, ruleFile, metrics, logger);
+        var node = new NodeApplication(settings, proxy, admin, rules, queue, events, ruleFile, cloud, metrics, logger);
         try
         {
             await admin.StartAsync(cancellationToken);
             await proxy.StartAsync(cancellationToken);
+            if (cloud is not null)
+            {
+                await cloud.StartAsync(cancellationToken);
+            }
         }
         catch (Exception error) when (error is IOException or InvalidOperationException)
         {
@@ -202,7 +224,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
     }
 
     private static WebApplication BuildAdmin(
-        IConfiguration configuration, NodeConfiguration settings, RuleState rules, EventQueue queue, NodeMetrics metrics, Action<ILoggingBuilder>? logging)
+        IConfiguration configuration, NodeConfiguration settings, RuleState rules, EventQueue queue, CloudLink? cloud, NodeMetrics metrics, Action<ILoggingBuilder>? logging)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
@@ -216,7 +238,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(metrics.MeterName).AddPrometheusExporter());
 
         var app = builder.Build();
-        app.MapAdminEndpoints(settings, rules, queue);
+        app.MapAdminEndpoints(settings, rules, queue, cloud);
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
@@ -276,7 +298,10 @@ public sealed partial class NodeApplication : IAsyncDisposable
         return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 
-    /// <summary>Stops taking requests, lets those in flight finish (Listen:ShutdownTimeout), then emits the events still open.</summary>
+    /// <summary>
+    /// Stops taking requests, lets those in flight finish (Listen:ShutdownTimeout), then emits the events still open;
+    /// a node with a cloud then closes its streams and spools the events not delivered.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (_stopped)
@@ -288,6 +313,11 @@ public sealed partial class NodeApplication : IAsyncDisposable
         await _proxy.StopAsync(cancellationToken);
         _ruleFile?.Dispose();
         _events.Flush(all: true);
+        if (_cloud is not null)
+        {
+            // After the last flush, so that every event is either delivered or spooled.
+            await _cloud.StopAsync(cancellationToken);
+        }
         await _admin.StopAsync(cancellationToken);
         Log.Stopped(_logger);
     }
@@ -302,6 +332,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
         {
             await _proxy.DisposeAsync();
             await _admin.DisposeAsync();
+            _cloud?.Dispose();
             _metrics.Dispose();
         }
     }

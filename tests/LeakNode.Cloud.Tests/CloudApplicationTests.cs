@@ -88,7 +88,6 @@ public sealed class CloudApplicationTests
                 ["Limits:MaxTokensPerLeaks"] = "3",
                 ["Storage:Sqlite:BusyTimeout"] = "soon",
             });
-            values["Storage:Postgres:ConnectionString"] = null;
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
             var error = await Assert.ThrowsAsync<CloudStartupException>(() => CloudApplication.StartAsync(configuration, ct: CloudApi.Ct));

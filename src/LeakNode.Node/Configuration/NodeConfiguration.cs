@@ -22,7 +22,7 @@ public sealed class NodeConfiguration
 
     public EventOptions Events { get; set; } = new();
 
-    /// <summary>Where the node keeps its state: the deployment key of a standalone node, later the rule cache and event spool. Default <c>./.leaknode/node</c>.</summary>
+    /// <summary>Where the node keeps its state: the deployment key (its own for a standalone node, the cloud's otherwise), the cloud's rules, and the event spool. Default <c>./.leaknode/node</c>.</summary>
     public string StateDir { get; set; } = "./.leaknode/node";
 
     /// <summary>The sections this class binds; the rest of the file belongs to YARP (<c>ReverseProxy</c>) and logging.</summary>

@@ -13,6 +13,17 @@ internal sealed class NodeConfigurationValidator : IValidateOptions<NodeConfigur
     /// <summary>The largest body the node holds: beyond 1 GiB a proxy should stream, not inspect.</summary>
     private const long MaxBodyLimit = 1L << 30;
 
+    /// <summary>The smallest spool: a few full batches of typical events (about 300 bytes each).</summary>
+    private const long MinSpoolBytes = 64L << 10;
+
+    private const long MaxSpoolBytes = 64L << 30;
+
+    /// <summary>
+    /// The most events in one batch: a batch must stay under gRPC's 4 MB message limit, and an event with a long
+    /// path runs to a few hundred bytes (the shipper also cuts batches at 1 MiB, whatever the count).
+    /// </summary>
+    private const int MaxBatchSize = 10_000;
+
     public ValidateOptionsResult Validate(string? name, NodeConfiguration options)
     {
         var problems = Problems(options, null).ToList();
@@ -26,15 +37,21 @@ internal sealed class NodeConfigurationValidator : IValidateOptions<NodeConfigur
             yield return "Node:Name: must be 1 to 128 characters";
         }
 
-        var hasCloud = !string.IsNullOrWhiteSpace(options.Cloud.GrpcUrl);
+        var hasCloud = options.Cloud.Configured;
         var hasFile = !string.IsNullOrWhiteSpace(options.Rules.File);
         if (!hasCloud && !hasFile)
         {
             yield return "Rules:File / Cloud:GrpcUrl: neither is set, so the node would have no rules to enforce; set Rules:File for a standalone node, or Cloud:GrpcUrl and Cloud:Token";
         }
-        if (hasCloud)
+        if (hasCloud && hasFile)
         {
-            yield return "Cloud:GrpcUrl: this build of the node runs standalone only (the cloud connection arrives with the cloud); leave Cloud:GrpcUrl out and use Rules:File";
+            // Two sources of truth for one rule set would need a merge whose result nobody sees whole; a node
+            // enforces the cloud's rules, or a file's, and says which in /status.
+            yield return "Rules:File / Cloud:GrpcUrl: both are set; a node takes its rules from the cloud or from a file, not both. Add the file's leaks in the cloud (POST /api/v1/leaks), or leave Cloud out for a standalone node";
+        }
+        foreach (var problem in CloudProblems(options.Cloud))
+        {
+            yield return problem;
         }
         if (hasFile && !File.Exists(options.Rules.File))
         {
@@ -106,6 +123,23 @@ internal sealed class NodeConfigurationValidator : IValidateOptions<NodeConfigur
             yield return "Events:AggregationWindow: must be between 0 and 1 minute";
         }
 
+        if (options.Events.SpoolMaxBytes is < MinSpoolBytes or > MaxSpoolBytes)
+        {
+            yield return $"Events:SpoolMaxBytes: must be between {MinSpoolBytes} (64 KiB) and {MaxSpoolBytes} (64 GiB); it is {options.Events.SpoolMaxBytes}";
+        }
+        if (options.Events.BatchSize is < 1 or > MaxBatchSize)
+        {
+            yield return $"Events:BatchSize: must be between 1 and {MaxBatchSize}; it is {options.Events.BatchSize}";
+        }
+        if (options.Events.BatchInterval < TimeSpan.FromMilliseconds(10) || options.Events.BatchInterval > TimeSpan.FromMinutes(1))
+        {
+            yield return "Events:BatchInterval: must be between 10 ms and 1 minute";
+        }
+        if (options.Events.AckTimeout < TimeSpan.FromSeconds(1) || options.Events.AckTimeout > TimeSpan.FromMinutes(10))
+        {
+            yield return "Events:AckTimeout: must be between 1 second and 10 minutes";
+        }
+
         if (string.IsNullOrWhiteSpace(options.StateDir))
         {
             yield return "StateDir: must name a directory";
@@ -124,6 +158,57 @@ internal sealed class NodeConfigurationValidator : IValidateOptions<NodeConfigur
         }
     }
 
+    private static IEnumerable<string> CloudProblems(CloudOptions cloud)
+    {
+        if (!cloud.Configured)
+        {
+            if (!string.IsNullOrWhiteSpace(cloud.Token))
+            {
+                yield return "Cloud:Token: set, but no Cloud:GrpcUrl says where the cloud is";
+            }
+            yield break;
+        }
+        if (!string.IsNullOrWhiteSpace(cloud.GrpcUrl))
+        {
+            foreach (var problem in CheckUrl("Cloud:GrpcUrl", cloud.GrpcUrl, allowHttps: true))
+            {
+                yield return problem;
+            }
+        }
+        for (var i = 0; i < cloud.GrpcUrls.Count; i++)
+        {
+            foreach (var problem in CheckUrl($"Cloud:GrpcUrls:{i}", cloud.GrpcUrls[i], allowHttps: true))
+            {
+                yield return problem;
+            }
+        }
+        if (string.IsNullOrWhiteSpace(cloud.Token))
+        {
+            // The token itself is never echoed, in this message or any other.
+            yield return "Cloud:Token: required with Cloud:GrpcUrl; it is the node token from POST /api/v1/nodes (or LEAKNODE_Cloud__Token)";
+        }
+        else if (cloud.Token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            yield return "Cloud:Token: contains white space or control characters; paste the token exactly as the cloud showed it";
+        }
+        if (cloud.ReconnectInitialDelay < TimeSpan.FromMilliseconds(10) || cloud.ReconnectInitialDelay > TimeSpan.FromMinutes(10))
+        {
+            yield return "Cloud:ReconnectInitialDelay: must be between 10 ms and 10 minutes";
+        }
+        if (cloud.ReconnectMaxDelay < cloud.ReconnectInitialDelay || cloud.ReconnectMaxDelay > TimeSpan.FromHours(1))
+        {
+            yield return "Cloud:ReconnectMaxDelay: must be at least Cloud:ReconnectInitialDelay and at most 1 hour";
+        }
+        if (cloud.ConnectTimeout < TimeSpan.FromMilliseconds(100) || cloud.ConnectTimeout > TimeSpan.FromMinutes(5))
+        {
+            yield return "Cloud:ConnectTimeout: must be between 100 ms and 5 minutes";
+        }
+        if (cloud.KeepAliveInterval < TimeSpan.FromSeconds(1) || cloud.KeepAliveInterval > TimeSpan.FromHours(1))
+        {
+            yield return "Cloud:KeepAliveInterval: must be between 1 second and 1 hour";
+        }
+    }
+
     private static IEnumerable<string> CheckUrl(string key, string value, bool allowHttps)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -137,7 +222,7 @@ internal sealed class NodeConfigurationValidator : IValidateOptions<NodeConfigur
         }
         if (uri.AbsolutePath != "/")
         {
-            yield return $"{key}: '{value}' has a path; a listener URL is scheme, host and port only";
+            yield return $"{key}: '{value}' has a path; a URL here is scheme, host and port only";
         }
     }
 }

@@ -29,14 +29,46 @@ public enum BeforeRulesPolicy
     Forward,
 }
 
-/// <summary>The <c>Cloud</c> section. Leave <c>GrpcUrl</c> out for a standalone node.</summary>
+/// <summary>
+/// The <c>Cloud</c> section. Leave <c>GrpcUrl</c> (and <c>GrpcUrls</c>) out for a standalone node. A node with a
+/// cloud takes its rules from it and keeps them in <c>StateDir</c>, so that it starts enforcing at once after a
+/// restart without the cloud.
+/// </summary>
 public sealed class CloudOptions
 {
-    /// <summary>The cloud's gRPC URL (its <c>Listen:Grpc</c>), e.g. <c>http://127.0.0.1:7071</c>.</summary>
+    /// <summary>The cloud's gRPC URL (its <c>Listen:Grpc</c>): <c>http://</c> for clear-text HTTP/2, or <c>https://</c>. E.g. <c>http://127.0.0.1:7071</c>.</summary>
     public string? GrpcUrl { get; set; }
 
-    /// <summary>The node token from <c>POST /api/v1/nodes</c>.</summary>
+    /// <summary>
+    /// More cloud replicas, tried in turn after <see cref="GrpcUrl"/> when a connection fails (every replica serves
+    /// the same rules). Either key alone is enough. Default: none.
+    /// </summary>
+    public List<string> GrpcUrls { get; set; } = [];
+
+    /// <summary>The node token from <c>POST /api/v1/nodes</c>; required with a cloud URL. Never logged. A re-issued token takes effect on restart.</summary>
     public string? Token { get; set; }
+
+    /// <summary>The first wait before reconnecting after a failure; each failure doubles the ceiling, and the wait is drawn at random below it (full jitter). Default 1 s.</summary>
+    public TimeSpan ReconnectInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The ceiling of the reconnect wait; also the wait after the cloud refused the node token. Default 1 min.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long opening a TCP (and TLS) connection to the cloud may take. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often an idle connection is checked with an HTTP/2 ping; a cloud that does not answer within the same
+    /// time counts as gone, and the node reconnects. Default 20 s.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Every cloud URL configured, <see cref="GrpcUrl"/> first, each once.</summary>
+    internal IReadOnlyList<string> Endpoints =>
+        [.. new[] { GrpcUrl }.Concat(GrpcUrls).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u!.Trim()).Distinct(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>True when the node connects to a cloud.</summary>
+    internal bool Configured => Endpoints.Count > 0;
 }
 
 /// <summary>The <c>Rules</c> section: a local rule file, for standalone nodes.</summary>
@@ -130,4 +162,19 @@ public sealed class EventOptions
 
     /// <summary>Write each event to the log as one JSON line. Default true.</summary>
     public bool Log { get; set; } = true;
+
+    /// <summary>
+    /// Most bytes of events kept on disk (<c>StateDir/spool</c>) while the cloud is unreachable, and across a
+    /// restart; when full, the oldest are dropped, counted, and reported to the cloud. Default 64 MiB.
+    /// </summary>
+    public long SpoolMaxBytes { get; set; } = 64L << 20;
+
+    /// <summary>Most events in one batch to the cloud. Default 500.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long the shipper waits for a batch to fill before sending what it has. Default 1 s.</summary>
+    public TimeSpan BatchInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the cloud may take to acknowledge a batch before the connection counts as broken (the batch is sent again later). Default 30 s.</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -41,6 +41,13 @@ internal sealed class NodeMetrics : IDisposable
         BodiesTooLarge = _meter.CreateCounter<long>("leaknode.inspection.bodies_too_large", description: "Bodies over Inspection:MaxBodyBytes or Inspection:MaxDecodedBytes, by policy.");
         MalformedEncodings = _meter.CreateCounter<long>("leaknode.inspection.malformed", description: "Malformed encodings met (inspection fell back to the raw bytes), by encoding.");
         EventsDropped = _meter.CreateCounter<long>("leaknode.events.dropped", description: "Attack events dropped because the queue for the cloud was full.");
+        SpoolDropped = _meter.CreateCounter<long>("leaknode.events.spool.dropped", description: "Attack events dropped from the disk spool (the oldest) because it was full (Events:SpoolMaxBytes).");
+        EventsShipped = _meter.CreateCounter<long>("leaknode.events.shipped", description: "Attack events the cloud acknowledged.");
+        RuleVersionsApplied = _meter.CreateCounter<long>("leaknode.sync.versions.applied", description: "Rule versions from the cloud built, persisted and put in force (acked), by kind (snapshot, delta).");
+        RuleVersionsRefused = _meter.CreateCounter<long>("leaknode.sync.versions.refused", description: "Rule versions from the cloud refused (nacked); the last good rules stayed in force.");
+        Reconnects = _meter.CreateCounter<long>("leaknode.sync.reconnects", description: "Connection attempts to the cloud after a failure, by stream (rules, events).");
+        _meter.CreateObservableGauge("leaknode.events.spool.bytes", () => SpoolBytes?.Invoke() ?? 0, unit: "By", description: "Bytes of attack events spooled on disk for the cloud.");
+        _meter.CreateObservableGauge("leaknode.sync.connected", () => CloudConnected?.Invoke() ?? 0, description: "1 while the rule stream to the cloud is open and has its key, else 0.");
         _meter.CreateObservableGauge("leaknode.rules.version", ruleVersion, description: "Version of the rule set in force.");
         _meter.CreateObservableGauge("leaknode.rules.tokens", tokens, description: "Leaked tokens watched.");
         _meter.CreateObservableGauge("leaknode.rules.leaks", leaks, description: "Leaks watched.");
@@ -68,6 +75,22 @@ internal sealed class NodeMetrics : IDisposable
     public Counter<long> MalformedEncodings { get; }
 
     public Counter<long> EventsDropped { get; }
+
+    public Counter<long> SpoolDropped { get; }
+
+    public Counter<long> EventsShipped { get; }
+
+    public Counter<long> RuleVersionsApplied { get; }
+
+    public Counter<long> RuleVersionsRefused { get; }
+
+    public Counter<long> Reconnects { get; }
+
+    /// <summary>Reads the spool's size for its gauge; set once the spool exists (nodes with a cloud).</summary>
+    public Func<long>? SpoolBytes { get; set; }
+
+    /// <summary>Reads the cloud connection for its gauge (1 connected, 0 not).</summary>
+    public Func<long>? CloudConnected { get; set; }
 
     public void Dispose()
     {

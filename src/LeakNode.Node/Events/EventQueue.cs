@@ -11,6 +11,8 @@ internal sealed class EventQueue
 {
     private readonly Channel<AttackEvent> _channel;
     private int _count;
+    private long _droppedUnreported;
+    private long _dropped;
 
     public EventQueue(int capacity, NodeMetrics? metrics)
     {
@@ -19,6 +21,8 @@ internal sealed class EventQueue
             _ =>
             {
                 Interlocked.Decrement(ref _count);
+                Interlocked.Increment(ref _droppedUnreported);
+                Interlocked.Increment(ref _dropped);
                 metrics?.EventsDropped.Add(1);
             });
     }
@@ -26,7 +30,24 @@ internal sealed class EventQueue
     /// <summary>Events waiting.</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Events dropped because the queue was full, since start.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
     public ChannelReader<AttackEvent> Reader => _channel.Reader;
+
+    /// <summary>Takes the oldest event waiting, if any.</summary>
+    public bool TryDequeue([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out AttackEvent? attack)
+    {
+        if (_channel.Reader.TryRead(out attack))
+        {
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Events dropped since the last call: the cloud hears of them in the next batch (<c>EventBatch.dropped</c>).</summary>
+    public long TakeDropped() => Interlocked.Exchange(ref _droppedUnreported, 0);
 
     public void Enqueue(AttackEvent attack)
     {
@@ -38,9 +59,8 @@ internal sealed class EventQueue
     public List<AttackEvent> Drain()
     {
         var events = new List<AttackEvent>();
-        while (_channel.Reader.TryRead(out var attack))
+        while (TryDequeue(out var attack))
         {
-            Interlocked.Decrement(ref _count);
             events.Add(attack);
         }
         return events;

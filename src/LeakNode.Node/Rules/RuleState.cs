@@ -1,4 +1,5 @@
 using LeakNode.Matching;
+using LeakNode.Matching.Rules;
 
 namespace LeakNode.Node.Rules;
 
@@ -16,7 +17,7 @@ internal sealed class RuleState
     /// <summary>The matcher in force, or null before the first rule set.</summary>
     public TokenMatcher? Current => Volatile.Read(ref _live)?.Current;
 
-    /// <summary>Where the rule set in force came from (<c>file</c>, later <c>cloud</c> or <c>cache</c>).</summary>
+    /// <summary>Where the rule set in force came from (<c>file</c>, <c>cloud</c>, or <c>cache</c>: the cloud's rules as persisted, before the cloud confirmed them).</summary>
     public string? Source { get; private set; }
 
     /// <summary>When the rule set in force was loaded.</summary>
@@ -39,4 +40,18 @@ internal sealed class RuleState
             live.Replace(matcher);
         }
     }
+
+    /// <summary>Applies a delta to the version in force (see <see cref="LiveMatcher.Apply"/>) and publishes the result.</summary>
+    /// <exception cref="RuleSetRejectedException">The delta is refused; the current version stays.</exception>
+    public TokenMatcher Apply(RuleSetDelta delta, string source)
+    {
+        var live = Volatile.Read(ref _live) ?? throw new InvalidOperationException("No rule set is in force to apply a delta to.");
+        var next = live.Apply(delta);
+        Source = source;
+        LoadedAt = DateTimeOffset.UtcNow;
+        return next;
+    }
+
+    /// <summary>Records that <paramref name="source"/> confirmed the version in force unchanged (the cloud had nothing newer than the cache).</summary>
+    public void Confirm(string source) => Source = source;
 }

@@ -1,5 +1,6 @@
 using LeakNode.Node.Configuration;
 using LeakNode.Node.Tests.Support;
+using LeakNode.Testing;
 using Microsoft.Extensions.Configuration;
 
 namespace LeakNode.Node.Tests.Configuration;

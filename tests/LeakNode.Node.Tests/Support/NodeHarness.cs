@@ -43,13 +43,46 @@ public sealed class NodeHarness : IAsyncDisposable
     {
         var folder = Directory.CreateTempSubdirectory("leaknode-node-test-").FullName;
         await File.WriteAllTextAsync(Path.Combine(folder, "rules.yaml"), RulesYaml(leaks));
+        var values = new Dictionary<string, string?>
+        {
+            ["Rules:File"] = Path.Combine(folder, "rules.yaml"),
+            ["Rules:ReloadDelay"] = "00:00:00.100",
+        };
+        return await StartNodeAsync(folder, values, settings, http2Upstream);
+    }
+
+    /// <summary>
+    /// Starts a node that takes its rules from the cloud(s) at <paramref name="cloudUrls"/>, keeping its state in
+    /// <paramref name="stateDir"/> (which outlives the harness, for restarts). Reconnects and batches are quick.
+    /// </summary>
+    public static async Task<NodeHarness> StartWithCloudAsync(IEnumerable<string> cloudUrls, string token, string stateDir, IDictionary<string, string?>? settings = null)
+    {
+        var folder = Directory.CreateTempSubdirectory("leaknode-node-test-").FullName;
+        var values = new Dictionary<string, string?>
+        {
+            ["Cloud:Token"] = token,
+            ["Cloud:ReconnectInitialDelay"] = "00:00:00.050",
+            ["Cloud:ReconnectMaxDelay"] = "00:00:00.400",
+            ["Cloud:ConnectTimeout"] = "00:00:01",
+            ["Events:BatchInterval"] = "00:00:00.050",
+            ["Events:AggregationWindow"] = "00:00:00",
+            ["StateDir"] = stateDir,
+        };
+        var i = 0;
+        foreach (var url in cloudUrls)
+        {
+            values[$"Cloud:GrpcUrls:{i++}"] = url;
+        }
+        return await StartNodeAsync(folder, values, settings, http2Upstream: false);
+    }
+
+    private static async Task<NodeHarness> StartNodeAsync(string folder, Dictionary<string, string?> source, IDictionary<string, string?>? settings, bool http2Upstream)
+    {
         var upstream = await Upstream.StartAsync(http2Upstream);
         var values = new Dictionary<string, string?>
         {
             ["Node:Name"] = "test-node",
             ["Node:Mode"] = "block",
-            ["Rules:File"] = Path.Combine(folder, "rules.yaml"),
-            ["Rules:ReloadDelay"] = "00:00:00.100",
             ["Listen:Proxy"] = "http://127.0.0.1:0",
             ["Listen:Admin"] = "http://127.0.0.1:0",
             ["Listen:ShutdownTimeout"] = "00:00:05",
@@ -64,14 +97,30 @@ public sealed class NodeHarness : IAsyncDisposable
             values["ReverseProxy:Clusters:app:HttpRequest:Version"] = "2";
             values["ReverseProxy:Clusters:app:HttpRequest:VersionPolicy"] = "RequestVersionExact";
         }
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in source.Concat(settings ?? new Dictionary<string, string?>()))
         {
             values[key] = value;
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var logs = new ConcurrentQueue<string>();
-        var node = await NodeApplication.StartAsync(configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)));
+        NodeApplication node;
+        try
+        {
+            node = await NodeApplication.StartAsync(configuration, logging => logging.AddProvider(new CollectingLoggerProvider(logs)));
+        }
+        catch
+        {
+            await upstream.DisposeAsync();
+            throw;
+        }
         return new NodeHarness(folder, upstream, node, logs);
+    }
+
+    /// <summary>The node's <c>/status</c> document.</summary>
+    public async Task<System.Text.Json.JsonElement> StatusAsync()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await Admin.GetStringAsync(new Uri("/status", UriKind.Relative)));
+        return document.RootElement.Clone();
     }
 
     public static string RulesYaml(IEnumerable<(string Id, string Action, string[] Tokens)> leaks)

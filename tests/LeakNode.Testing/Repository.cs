@@ -1,4 +1,4 @@
-namespace LeakNode.Node.Tests.Support;
+namespace LeakNode.Testing;
 
 /// <summary>Files of the repository the tests run from (the example configuration must work as shipped).</summary>
 public static class Repository
