@@ -45,8 +45,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        // A node protocol call carries a node token, which NodeSyncService checks itself: looked up as an API key it
-        // would cost a query and log a failed authentication for every node stream.
+        // A node protocol call carries a node token, which NodeSyncService checks itself. The policies name this
+        // scheme, but a lone registered scheme is also the default one, so UseAuthentication still runs it on every
+        // gRPC call: looked up as an API key, a node token would cost a query and log a failure per node stream.
         if (header.Length == 0 || Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
         {
             return AuthenticateResult.NoResult();

@@ -21,8 +21,8 @@ namespace LeakNode.Cloud.Storage;
 internal sealed class CloudDatabase : IAsyncDisposable
 {
     private readonly string _connectionString;
-    private readonly NpgsqlDataSource? _postgres;
     private readonly string _sqlitePragmas = "";
+    private readonly NpgsqlDataSource? _postgres;
 
     public CloudDatabase(CloudConfiguration configuration)
     {
@@ -44,13 +44,12 @@ internal sealed class CloudDatabase : IAsyncDisposable
                 // Microsoft.Data.Sqlite retries SQLITE_BUSY until the command timeout: this is the busy timeout.
                 DefaultTimeout = (int)Math.Ceiling(configuration.Storage.Sqlite.BusyTimeout.TotalSeconds),
             }.ToString();
-            // WAL lets readers run beside the one writer. synchronous stays FULL (the default): an acknowledged event
-            // batch must survive a power cut, and one fsync per batch is cheap. busy_timeout: SQLite's own busy
-            // handler waits for the writer in steps of 1 to 100 ms; without it Microsoft.Data.Sqlite's retry sleeps
-            // 150 ms at every SQLITE_BUSY, which put 150 ms steps into rule propagation as soon as a few nodes'
-            // acks were written at once (bench `propagation`).
+            // A property of each connection (WAL is the file's, set by the migrations): SQLite's own busy handler waits
+            // for the writer in steps of 1 to 100 ms; without it Microsoft.Data.Sqlite's retry sleeps 150 ms at every
+            // SQLITE_BUSY, which put 150 ms steps into rule propagation as soon as a few nodes' acks were written at
+            // once (bench `propagation`).
             _sqlitePragmas = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout={(long)configuration.Storage.Sqlite.BusyTimeout.TotalMilliseconds};");
+                $"PRAGMA busy_timeout={(long)configuration.Storage.Sqlite.BusyTimeout.TotalMilliseconds};");
         }
         else
         {

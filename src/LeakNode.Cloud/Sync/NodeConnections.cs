@@ -24,12 +24,17 @@ internal sealed class NodeConnections : BackgroundService
     private readonly NodeSyncOptions _options;
     private readonly ILogger _logger;
 
-    public NodeConnections(IServiceScopeFactory scopes, IOptions<NodeSyncOptions> options, ILogger<NodeConnections> logger)
+    public NodeConnections(IServiceScopeFactory scopes, IOptions<NodeSyncOptions> options, IHostApplicationLifetime lifetime, ILogger<NodeConnections> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(lifetime);
         _scopes = scopes;
         _options = options.Value;
         _logger = logger;
+        // Node streams never end by themselves: left open, they would hold the server's shutdown for its whole
+        // timeout (HTTP/2 GOAWAY lets open streams run on). Ended at once, nodes reconnect to another replica, or
+        // to this one when it is back.
+        lifetime.ApplicationStopping.Register(() => End(_ => true, _ => NodeSyncErrors.ShuttingDown()));
     }
 
     /// <summary>The ids of the nodes with at least one stream open on this replica.</summary>

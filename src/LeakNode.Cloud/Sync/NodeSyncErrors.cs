@@ -40,6 +40,9 @@ internal static class NodeSyncErrors
     public static RpcException AckTimeout(long version, TimeSpan timeout) => new(new Status(StatusCode.DeadlineExceeded,
         $"no ack or nack of rule version {version} within {timeout}; reconnect and say in the hello which rule version is in force"));
 
+    public static RpcException ShuttingDown() => new(new Status(StatusCode.Unavailable,
+        "the cloud is shutting down; reconnect (to another replica, or to this one once it is back)"));
+
     public static RpcException Unavailable(string what) => new(new Status(StatusCode.Unavailable,
         $"the cloud failed: {what}; reconnect after a backoff (the cloud's log has the cause)"));
 

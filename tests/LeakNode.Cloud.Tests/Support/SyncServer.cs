@@ -112,6 +112,9 @@ internal sealed class SyncServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server as a shutdown would, the nodes' channel left open.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LeakNode.Cloud.Tests.Support;
@@ -88,6 +89,34 @@ public sealed class CloudNodeSyncTests : IAsyncLifetime
         Assert.Equal([leak.Id()], closed.Removed);
         // The node token is the node protocol's to check, never tried as an API key (nor logged).
         Assert.DoesNotContain(_cloud.Logs, line => line.Contains("ApiKey was not authenticated", StringComparison.Ordinal) || line.Contains(nodeToken, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Nack_IsShownInTheNodeListAndTheNextChangeComesAsSnapshot()
+    {
+        var (nodeId, nodeToken) = await EnrolAsync("edge-1");
+        var (rules, _, version) = await ConnectAsync(nodeToken);
+        await using var _ = rules;
+        await _cloud.Admin.CreateLeakAsync("one", ["npm_" + _tokens.Chars("abcdefghijklmnopqrstuvwxyz0123456789", 36)]);
+        var refused = await rules.DeltaAsync();
+        Assert.Equal(version, refused.FromVersion);
+
+        await rules.NackAsync(refused.Version, "disk full: cannot persist the rules");
+
+        await SyncServer.EventuallyAsync(async () =>
+        {
+            var (_, nodes) = await _cloud.Admin.GetJsonAsync("/api/v1/nodes");
+            var node = nodes.EnumerateArray().Single(n => n.Id() == nodeId);
+            return node.GetProperty("lastError").ValueKind == JsonValueKind.String
+                && node.Str("lastError").Contains("disk full", StringComparison.Ordinal)
+                && node.GetProperty("lastErrorVersion").GetInt64() == refused.Version
+                && node.GetProperty("ruleVersion").GetInt64() == version;
+        }, "the node list shows the refusal, and the node still at the version it runs");
+
+        var leak = await _cloud.Admin.CreateLeakAsync("two", ["npm_" + _tokens.Chars("abcdefghijklmnopqrstuvwxyz0123456789", 36)]);
+        var parts = await rules.UpdateAsync();
+        Assert.All(parts, p => Assert.True(p.Snapshot && p.Version > refused.Version));
+        Assert.Contains(leak.Id(), parts.SelectMany(p => p.Upserted).Select(l => l.Id));
     }
 
     [Fact]

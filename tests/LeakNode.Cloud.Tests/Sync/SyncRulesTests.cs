@@ -302,6 +302,29 @@ public sealed class SyncRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServerStopping_EndsOpenStreamsAtOnceWithUnavailable()
+    {
+        await using var server = await SyncServer.StartAsync();
+        var (node, token) = server.Registry.Enrol("edge-1");
+        await using var rules = server.OpenRules(token);
+        await rules.HelloAsync(0, "");
+        await rules.KeyAsync();
+        using var events = server.Client().ShipEvents(SyncServer.Bearer(token), cancellationToken: TestContext.Current.CancellationToken);
+        await events.RequestStream.WriteAsync(new Protocol.V1.EventBatch { BatchId = 1 }, TestContext.Current.CancellationToken);
+        Assert.True(await events.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await server.StopAsync();
+
+        // Well under the host's 30 s shutdown timeout, which open streams would otherwise hold it for.
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        var error = await rules.EndedAsync();
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("shutting down", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains($"disconnected {node.Id}", server.Registry.Journal);
+    }
+
+    [Fact]
     public async Task NoAnswerWithinAckTimeout_EndsWithDeadlineExceeded()
     {
         await using var server = await SyncServer.StartAsync(new Dictionary<string, string?> { ["NodeSync:AckTimeout"] = "00:00:00.200" });
