@@ -198,6 +198,8 @@ public sealed class RuleSyncTests
         await Eventually(async () => (await node.StatusAsync()).GetProperty("cloud").GetProperty("state").GetString() == "refused");
         var status = await node.StatusAsync();
         Assert.Contains("PermissionDenied", status.GetProperty("cloud").GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        // The status changes just before the line is logged: wait for the line rather than race it.
+        await Eventually(() => Task.FromResult(node.Logs.Any(l => l.Contains("[4003]", StringComparison.Ordinal))));
         var line = Assert.Single(node.Logs.Where(l => l.Contains("[4003]", StringComparison.Ordinal)).Take(1));
         Assert.StartsWith("Error", line, StringComparison.Ordinal);
         Assert.Contains("refused this node's token", line, StringComparison.Ordinal);
