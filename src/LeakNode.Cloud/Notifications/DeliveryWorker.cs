@@ -36,8 +36,10 @@ internal sealed partial class DeliveryWorker(
                     busy = await SendDueAsync(stoppingToken);
                     await PruneIfDueAsync(stoppingToken);
                 }
-                catch (Exception error) when (error is DbException or InvalidOperationException or System.Text.Json.JsonException)
+                catch (Exception error) when (error is not OperationCanceledException)
                 {
+                    // A database that is away for a moment must not end the worker (an exception out of a hosted
+                    // service stops the host): it tries again at the next poll.
                     Log.WorkerFailed(logger, error);
                 }
                 if (!busy)

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -60,9 +59,10 @@ internal sealed class ChannelSender(NotificationOptions options) : IDisposable
         {
             return new SendOutcome(false, false, null, $"no answer within {options.SendTimeout.TotalSeconds:0.###} s (Notifications:SendTimeout)");
         }
-        catch (Exception error) when (error is HttpRequestException or IOException or SocketException or MailKit.ProtocolException or MailKit.CommandException
-            or AuthenticationException or SslHandshakeException or InvalidOperationException)
+        catch (Exception error) when (error is not OperationCanceledException)
         {
+            // Anything a receiver or the network can throw is one failed try, logged for the admin; nothing about
+            // one channel may stop the worker that serves all of them.
             return new SendOutcome(false, error is AuthenticationException, (error as SmtpCommandException)?.StatusCode is { } code ? (int)code : null,
                 Scrub($"{error.GetType().Name}: {error.Message}", channel.Settings));
         }
