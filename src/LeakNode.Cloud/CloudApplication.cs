@@ -9,6 +9,7 @@ using LeakNode.Cloud.Diagnostics;
 using LeakNode.Cloud.Hosting;
 using LeakNode.Cloud.Leaks;
 using LeakNode.Cloud.Nodes;
+using LeakNode.Cloud.Notifications;
 using LeakNode.Cloud.Rules;
 using LeakNode.Cloud.Security;
 using LeakNode.Cloud.Storage;
@@ -226,6 +227,8 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton<INodeRegistry>(sp => sp.GetRequiredService<NodeRegistry>());
         services.AddSingleton<AttackStore>();
         services.AddSingleton<IAttackStore>(sp => sp.GetRequiredService<AttackStore>());
+        services.AddSingleton(ports);
+        services.AddNotifications(settings);
         services.AddApiKeyAuth();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => Api.JsonBody.Configure(o.SerializerOptions));
@@ -250,6 +253,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         api.MapNodesApi();
         api.MapApiKeysApi();
         api.MapAttacksApi();
+        api.MapIntegrationsApi();
 
         // ── Listen:Grpc: the node protocol ──
         // Nodes authenticate with their node token, which the service checks itself (NodeSyncService); API keys

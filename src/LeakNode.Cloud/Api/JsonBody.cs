@@ -82,4 +82,7 @@ internal sealed class Errors
     }
 
     public ValidationProblem ToProblem() => JsonBody.Invalid(_errors);
+
+    /// <summary>The errors by field, for callers that are not HTTP endpoints (the console's pages).</summary>
+    public IReadOnlyDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text;
 using Dapper;
+using LeakNode.Cloud.Notifications;
 using LeakNode.Cloud.Storage;
 using LeakNode.Cloud.Sync;
 using Microsoft.Extensions.Logging;
@@ -32,9 +33,11 @@ internal sealed record AttackFilter(string? Type, string? LeakId, string? Action
 /// <summary>
 /// Stored attack events. Ingest is the cloud's hot write path: one transaction a batch, the statement prepared once
 /// (SQLite) or sent in batches (PostgreSQL), and <c>ON CONFLICT (id) DO NOTHING</c> so that a resent batch stores
-/// nothing twice.
+/// nothing twice. The same transaction counts the batch's attempts per leak for notifications
+/// (<see cref="AttemptWatch"/>): per distinct leak of the batch, never per event.
 /// </summary>
-internal sealed partial class AttackStore(CloudDatabase database, TimeProvider clock, ILogger<AttackStore> logger) : IAttackStore
+internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch attempts, NotificationOutbox outbox, TimeProvider clock, ILogger<AttackStore> logger)
+    : IAttackStore
 {
     /// <summary>The longest text a node may put in one field; more is cut (a path of megabytes is not evidence, it is a problem).</summary>
     private const int MaxFieldLength = 2048;
@@ -64,17 +67,27 @@ internal sealed partial class AttackStore(CloudDatabase database, TimeProvider c
             return (0, 0);
         }
         var received = Ids.Now(clock);
-        var stored = await database.WriteAsync(
-            (connection, transaction) => Task.FromResult(connection is Npgsql.NpgsqlConnection postgres
-                ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, nodeId, events, received)
-                : InsertPrepared(connection, transaction, nodeId, events, received)),
+        var (stored, notified) = await database.WriteAsync(
+            async (connection, transaction) =>
+            {
+                var tally = new AttemptTally();
+                var count = connection is Npgsql.NpgsqlConnection postgres
+                    ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, nodeId, events, received, tally)
+                    : InsertPrepared(connection, transaction, nodeId, events, received, tally);
+                return (count, await attempts.RecordAsync(connection, transaction, tally));
+            },
             cancellationToken);
+        if (notified)
+        {
+            outbox.Wake();
+        }
         Log.AttacksStored(logger, stored, events.Count - stored, nodeId);
         return (stored, events.Count - stored);
     }
 
     /// <summary>SQLite: one prepared statement executed per row; parsing the statement is most of an insert's cost there.</summary>
-    private static int InsertPrepared(DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received)
+    private static int InsertPrepared(
+        DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received, AttemptTally tally)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -96,13 +109,19 @@ internal sealed partial class AttackStore(CloudDatabase database, TimeProvider c
             {
                 parameters[i].Value = values[i];
             }
-            count += command.ExecuteNonQuery();
+            if (command.ExecuteNonQuery() > 0)
+            {
+                count++;
+                tally.Add((string)values[4], (long)values[3]);
+            }
         }
         return count;
     }
 
     /// <summary>PostgreSQL: the rows travel in batches of one round trip each; a round trip a row would cost more than the insert.</summary>
-    private static int InsertBatched(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received)
+    private static int InsertBatched(
+        Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received,
+        AttemptTally tally)
     {
         var count = 0;
         foreach (var chunk in events.Chunk(1000))
@@ -119,9 +138,13 @@ internal sealed partial class AttackStore(CloudDatabase database, TimeProvider c
                 batch.BatchCommands.Add(command);
             }
             batch.ExecuteNonQuery();
-            foreach (var command in batch.BatchCommands)
+            for (var i = 0; i < chunk.Length; i++)
             {
-                count += command.RecordsAffected;
+                if (batch.BatchCommands[i].RecordsAffected > 0)
+                {
+                    count++;
+                    tally.Add((string)batch.BatchCommands[i].Parameters[4].Value!, (long)batch.BatchCommands[i].Parameters[3].Value!);
+                }
             }
         }
         return count;

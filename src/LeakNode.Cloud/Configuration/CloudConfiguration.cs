@@ -17,6 +17,8 @@ public sealed class CloudConfiguration
 
     public LimitOptions Limits { get; set; } = new();
 
+    public Notifications.NotificationOptions Notifications { get; set; } = new();
+
     /// <summary>Where the cloud keeps its files: the SQLite database and the generated master key. Default <c>./.leaknode</c>.</summary>
     public string DataDir { get; set; } = "./.leaknode";
 
@@ -24,7 +26,7 @@ public sealed class CloudConfiguration
     public string SqlitePath => string.IsNullOrWhiteSpace(Storage.Sqlite.Path) ? Path.Combine(DataDir, "cloud.db") : Storage.Sqlite.Path;
 
     /// <summary>The sections this class binds; unknown keys inside them are problems, keys outside them are not ours.</summary>
-    internal static readonly string[] Sections = ["Listen", "Storage", "Security", "Limits"];
+    internal static readonly string[] Sections = ["Listen", "Storage", "Security", "Limits", "Notifications"];
 
     /// <summary>
     /// Binds the configuration and checks it. Returns every problem, each naming its key; an empty list means the
@@ -46,6 +48,7 @@ public sealed class CloudConfiguration
         Bind(configuration.GetSection("Storage"), result.Storage, problems);
         Bind(configuration.GetSection("Security"), result.Security, problems);
         Bind(configuration.GetSection("Limits"), result.Limits, problems);
+        Bind(configuration.GetSection("Notifications"), result.Notifications, problems);
         if (configuration["DataDir"] is { } dataDir)
         {
             result.DataDir = dataDir;
@@ -116,6 +119,13 @@ public sealed class CloudListenOptions
 
     /// <summary>The node protocol: HTTP/2 only, clear text (h2c), since gRPC needs HTTP/2 and Kestrel cannot offer both versions without TLS. Default <c>http://127.0.0.1:7071</c>.</summary>
     public string Grpc { get; set; } = "http://127.0.0.1:7071";
+
+    /// <summary>
+    /// The address people reach the REST listener and the console at, when it is not <see cref="Http"/> (behind a
+    /// reverse proxy, say): links in notifications point there (<c>{PublicUrl}/leaks/{id}</c>). Default: unset, which
+    /// links to <see cref="Http"/> with its bound port.
+    /// </summary>
+    public string? PublicUrl { get; set; }
 
     /// <summary>A PEM certificate for an <c>https://</c> <see cref="Http"/> listener.</summary>
     public CloudCertificateOptions Certificate { get; set; } = new();

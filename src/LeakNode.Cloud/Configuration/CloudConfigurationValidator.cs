@@ -41,6 +41,11 @@ internal sealed class CloudConfigurationValidator : IValidateOptions<CloudConfig
         {
             yield return $"Listen:Certificate:KeyPath: no file at '{options.Listen.Certificate.KeyPath}'";
         }
+        if (!string.IsNullOrEmpty(options.Listen.PublicUrl)
+            && (!Uri.TryCreate(options.Listen.PublicUrl, UriKind.Absolute, out var publicUrl) || (publicUrl.Scheme != Uri.UriSchemeHttp && publicUrl.Scheme != Uri.UriSchemeHttps)))
+        {
+            yield return $"Listen:PublicUrl: '{options.Listen.PublicUrl}' is not an http:// or https:// URL";
+        }
         if (options.Listen.ShutdownTimeout < TimeSpan.Zero || options.Listen.ShutdownTimeout > TimeSpan.FromMinutes(10))
         {
             yield return "Listen:ShutdownTimeout: must be between 0 and 10 minutes";
@@ -118,6 +123,10 @@ internal sealed class CloudConfigurationValidator : IValidateOptions<CloudConfig
             yield return problem;
         }
         foreach (var problem in Range("Limits:RuleChangeLogSize", limits.RuleChangeLogSize, 1, 100_000_000))
+        {
+            yield return problem;
+        }
+        foreach (var problem in Notifications.NotificationOptionsValidator.Problems(options.Notifications))
         {
             yield return problem;
         }

@@ -53,4 +53,11 @@ internal static class EventIds
     public const int EventBatchStored = 5020;
     public const int EventsSkipped = 5021;
     public const int EventsDropped = 5022;
+
+    // Notifications: 6000s
+    public const int NotificationDelivered = 6000;
+    public const int NotificationRetry = 6001;
+    public const int NotificationFailed = 6002;
+    public const int NotificationWorkerFailed = 6003;
+    public const int IntegrationChanged = 6010;
 }

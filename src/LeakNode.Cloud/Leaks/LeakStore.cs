@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Text;
 using Dapper;
 using LeakNode.Cloud.Configuration;
+using LeakNode.Cloud.Notifications;
 using LeakNode.Cloud.Rules;
 using LeakNode.Cloud.Security;
 using LeakNode.Cloud.Storage;
@@ -57,11 +58,12 @@ public sealed record ConflictingLeak(string Id, string Name, IReadOnlyList<strin
 
 /// <summary>
 /// Leaks, their tokens, sources and history, and every change to them. A change that alters what nodes watch
-/// takes the next rule version in the same transaction, and the version is announced once it has committed.
+/// takes the next rule version in the same transaction, and the version is announced once it has committed. The
+/// notifications a change causes are stored in its transaction too (<see cref="NotificationOutbox"/>).
 /// </summary>
 internal sealed partial class LeakStore(
     CloudDatabase database, SecretBox box, IDeploymentKeyring keyring, IRuleVersionSignal signal, CloudConfiguration configuration,
-    TimeProvider clock, ILogger<LeakStore> logger)
+    NotificationOutbox outbox, TimeProvider clock, ILogger<LeakStore> logger)
 {
     private const int Chunk = 500;
 
@@ -96,9 +98,11 @@ internal sealed partial class LeakStore(
             await RuleChangeLog.RecordAsync(
                 connection, transaction, next, leakId, new WatchState(false, default), WatchState.Of(LeakStatuses.Open, Remediations.None),
                 tokensChanged: true, now, configuration.Limits.RuleChangeLogSize);
+            await outbox.LeakChangedAsync(connection, transaction, NotificationKinds.LeakCreated, leakId, actor, null, null);
             return next;
         }, cancellationToken);
         signal.Publish(version);
+        outbox.Wake();
         Log.LeakCreated(logger, leakId, leak.Tokens.Count, version);
         return (await GetAsync(leakId, cancellationToken))!;
     }
@@ -132,9 +136,13 @@ internal sealed partial class LeakStore(
             await RuleChangeLog.RecordAsync(
                 connection, transaction, taken, id, WatchState.Of(row.Status, row.Remediation), WatchState.Of(next.Status, next.Remediation),
                 tokensChanged: false, now, configuration.Limits.RuleChangeLogSize);
+            await outbox.LeakChangedAsync(
+                connection, transaction, action == LeakAction.Reopen ? NotificationKinds.LeakReopened : NotificationKinds.LeakStatusChanged, id, actor, comment,
+                Describe(row.Status, row.Remediation, next.Status, next.Remediation));
             return (taken, next.Status);
         }, cancellationToken);
         signal.Publish(version);
+        outbox.Wake();
         Log.LeakTransition(logger, id, LeakLifecycle.Name(action), status, version);
         return (await GetAsync(id, cancellationToken))!;
     }
@@ -226,8 +234,15 @@ internal sealed partial class LeakStore(
                 """,
                 new { name, nameLower = name.ToLowerInvariant(), description, descriptionLower = description.ToLowerInvariant(), risk, now, id }, transaction);
             await AppendHistoryAsync(connection, transaction, id, now, actor, "edit", "changed " + string.Join(", ", changes));
+            if (risk != row.Risk)
+            {
+                await outbox.LeakChangedAsync(
+                    connection, transaction, NotificationKinds.LeakRiskChanged, id, actor, null,
+                    $"risk {RiskLevels.Of((int)row.Risk)} ({row.Risk}) → {RiskLevels.Of(risk)} ({risk})");
+            }
             return 1;
         }, cancellationToken);
+        outbox.Wake();
         Log.LeakEdited(logger, id);
         return (await GetAsync(id, cancellationToken))!;
     }
@@ -294,6 +309,12 @@ internal sealed partial class LeakStore(
             }
             return new LeakStats(byRisk, bySource, byStatus);
         }, cancellationToken);
+
+    /// <summary>A lifecycle change in words, for notifications: <c>open → closed</c>, <c>virtual patch applied</c>.</summary>
+    private static string Describe(string status, string remediation, string nextStatus, string nextRemediation) =>
+        status == nextStatus
+            ? nextRemediation == Remediations.Vpatch ? "virtual patch applied" : $"remediation {remediation} → {nextRemediation}"
+            : $"{status} → {nextStatus}" + (remediation != nextRemediation ? $", remediation {remediation} → {nextRemediation}" : "");
 
     /// <summary>The fingerprint a string would have as a token, to find its leak without storing or logging it.</summary>
     public string? FingerprintOf(string text) =>

@@ -128,6 +128,58 @@ internal static class SchemaMigrations
             CREATE INDEX ix_attacks_time ON attacks (occurred_at, id);
             CREATE INDEX ix_attacks_leak ON attacks (leak_id, occurred_at);
             """),
+        (2, "notification channels, deliveries, attempt counters", """
+            CREATE TABLE integrations (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                events TEXT NOT NULL,
+                min_risk INTEGER NOT NULL,
+                rate_count INTEGER NOT NULL,
+                rate_window INTEGER NOT NULL,
+                settings TEXT NOT NULL,
+                secrets TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL);
+
+            CREATE TABLE notification_deliveries (
+                id TEXT PRIMARY KEY,
+                integration_id TEXT NOT NULL,
+                event_kind TEXT NOT NULL,
+                leak_id TEXT NULL,
+                payload TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at BIGINT NOT NULL,
+                claimed_until BIGINT NOT NULL,
+                claim_id TEXT NULL,
+                last_error TEXT NULL,
+                response_status INTEGER NULL,
+                created_at BIGINT NOT NULL,
+                finished_at BIGINT NULL);
+            CREATE INDEX ix_deliveries_due ON notification_deliveries (status, next_attempt_at);
+            CREATE INDEX ix_deliveries_integration ON notification_deliveries (integration_id, created_at, id);
+
+            CREATE TABLE leak_attempts (leak_id TEXT PRIMARY KEY, first_at BIGINT NOT NULL);
+            INSERT INTO leak_attempts (leak_id, first_at) SELECT leak_id, MIN(occurred_at) FROM attacks GROUP BY leak_id;
+
+            CREATE TABLE attempt_minutes (
+                leak_id TEXT NOT NULL,
+                minute BIGINT NOT NULL,
+                attempts BIGINT NOT NULL,
+                PRIMARY KEY (leak_id, minute));
+            CREATE INDEX ix_attempt_minutes_minute ON attempt_minutes (minute);
+
+            CREATE TABLE attempt_rate_alerts (
+                integration_id TEXT NOT NULL,
+                leak_id TEXT NOT NULL,
+                alerted_at BIGINT NOT NULL,
+                PRIMARY KEY (integration_id, leak_id));
+
+            CREATE TABLE notification_schedule (name TEXT PRIMARY KEY, last_day BIGINT NOT NULL);
+            INSERT INTO notification_schedule (name, last_day) VALUES ('daily-digest', 0)
+            """),
     ];
 
     /// <summary>The newest schema version this build knows.</summary>
