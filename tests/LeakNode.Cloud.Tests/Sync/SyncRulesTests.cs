@@ -312,6 +312,8 @@ public sealed class SyncRulesTests : IAsyncLifetime
         using var events = server.Client().ShipEvents(SyncServer.Bearer(token), cancellationToken: TestContext.Current.CancellationToken);
         await events.RequestStream.WriteAsync(new Protocol.V1.EventBatch { BatchId = 1 }, TestContext.Current.CancellationToken);
         Assert.True(await events.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
+        // As a node's shipper does, a read is pending: the client only lets a stream go once it reads its end.
+        var eventsEnded = Assert.ThrowsAsync<RpcException>(() => events.ResponseStream.MoveNext(TestContext.Current.CancellationToken));
 
         var stopping = System.Diagnostics.Stopwatch.StartNew();
         await server.StopAsync();
@@ -321,6 +323,7 @@ public sealed class SyncRulesTests : IAsyncLifetime
         var error = await rules.EndedAsync();
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Contains("shutting down", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unavailable, (await eventsEnded).StatusCode);
         Assert.Contains($"disconnected {node.Id}", server.Registry.Journal);
     }
 
