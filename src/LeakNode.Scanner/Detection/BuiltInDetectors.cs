@@ -127,12 +127,29 @@ public static partial class BuiltInDetectors
             return false;
         }
         // A dotted or slashed name (os.environ.get, config.api.token, /etc/app/secret) is a reference, not a value.
+        // A value in a format an exact detector knows is that detector's to judge (a GitHub token with a wrong
+        // checksum is a look-alike, not a generic secret).
+        foreach (var prefix in ExactPrefixes)
+        {
+            if (value.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
         if (DottedName().IsMatch(value) || (value.Length == 36 && Guid.TryParseExact(value, "D", out _)))
         {
             return false;
         }
         return true;
     }
+
+    private static readonly string[] ExactPrefixes =
+    [
+        "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "glptt-", "xoxb-", "xoxp-", "xoxe-", "xapp-",
+        "sk_live_", "sk_test_", "rk_live_", "rk_test_", "AIza", "sk-ant-", "sk-proj-", "npm_", "pypi-", "SG.", "shpat_", "shpca_",
+        "shppa_", "shpss_", "dop_v1_", "doo_v1_", "dor_v1_", "hf_", "dapi", "PMAK-", "sq0atp-", "sq0csp-", "ATATT3", "NRAK-",
+        "lin_api_", "dp.pt.", "dp.st.", "eyJ", "AKIA", "ASIA",
+    ];
 
     [GeneratedRegex(@"^(?:[A-Za-z_][A-Za-z0-9_]*[./])+[A-Za-z_][A-Za-z0-9_]*(?:\(\))?$")]
     private static partial Regex DottedName();
@@ -197,7 +214,7 @@ public static partial class BuiltInDetectors
     [GeneratedRegex(@"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b")]
     private static partial Regex AwsAccessKeyId();
 
-    [GeneratedRegex(@"(?i:aws)[\w.-]{0,20}?(?i:secret|sk\b|key)[\w.-]{0,20}[""']?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}[""']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")]
+    [GeneratedRegex(@"(?i:aws)[\w.-]{0,20}?(?i:secret|sk\b|key)[\w.-]{0,20}[""'`]?[ \t]{0,3}(?:=|:=|:|=>)[ \t]{0,3}[""'`]?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")]
     private static partial Regex AwsSecretKey();
 
     [GeneratedRegex(@"\b(xoxb-[0-9]{10,13}-[0-9]{10,13}-[0-9A-Za-z]{24,34})\b")]
@@ -260,7 +277,7 @@ public static partial class BuiltInDetectors
     [GeneratedRegex(@"(?<![\w~.-])([a-zA-Z0-9_~.]{3}[0-9]Q~[a-zA-Z0-9_~.-]{31,34})(?![\w~.-])")]
     private static partial Regex AzureAdClientSecret();
 
-    [GeneratedRegex(@"(?<![\w+/=-])((?:sq0atp-|EAAA)[0-9A-Za-z_-]{22,60}|sq0csp-[0-9A-Za-z_-]{43})(?![\w+/=-])")]
+    [GeneratedRegex(@"(?<![\w+/-])((?:sq0atp-|EAAA)[0-9A-Za-z_-]{22,60}|sq0csp-[0-9A-Za-z_-]{43})(?![\w+/=-])")]
     private static partial Regex Square();
 
     [GeneratedRegex(@"(?<![\w-])(ATATT3[A-Za-z0-9_=-]{186})(?![\w=-])")]
