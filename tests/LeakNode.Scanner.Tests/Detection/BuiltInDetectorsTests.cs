@@ -89,6 +89,24 @@ public sealed class BuiltInDetectorsTests
         Assert.True(findings.Count == 0, $"{because}: found {string.Join(", ", findings.Select(f => f.RuleId + " " + f.Preview))}");
     }
 
+    /// <summary>Bugs found and fixed, each kept as a case. This group only grows.</summary>
+    public static TheoryData<string, string, string> Regression() => new()
+    {
+        // Square's lookbehind refused '=': an .env line (KEY=sq0atp-…) was missed.
+        { "square token right after '='", "SQUARE_TOKEN=" + "sq0" + "atp-" + Factory.Chars("abcdefghijklmnopqrstuvwxyzABC0123456789", 22), "square-access-token" },
+        // The AWS secret-key pattern knew " and ' but not the backtick of a JavaScript template string.
+        { "AWS secret key in backticks", "const aws_secret_access_key = `" + Factory.Chars("abcdefghijklmnopqrstuvwxyzABC0123456789", 40) + "`;", "aws-secret-access-key" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Regression))]
+    public void Scan_Regression_FoundByItsDetector(string because, string text, string ruleId)
+    {
+        var findings = DetectorSet.BuiltIn.Scan(text + "\n", new DocumentOrigin("regression.txt"));
+
+        Assert.True(findings.Exists(f => f.RuleId == ruleId), because);
+    }
+
     [Fact]
     public void Scan_GenericAndExactOnTheSameValue_OnlyTheExactOneReported()
     {
