@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.RegularExpressions;
 
 namespace LeakNode.Scanner.Detection;
@@ -9,8 +8,8 @@ namespace LeakNode.Scanner.Detection;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The hot path is the keyword search: one <see cref="SearchValues{T}"/> of every rule's keywords (ignoring case,
-/// as gitleaks does) finds, in one vectorised pass, which rules can match at all; a document that holds no keyword
+/// The hot path is the keyword search: one <see cref="KeywordIndex"/> of every rule's keywords (ignoring case,
+/// as gitleaks does) finds, in one pass, which rules can match at all; a document that holds no keyword
 /// costs that pass and nothing else. Only the rules whose keyword occurs run their regex, and line-scoped rules
 /// (the generic detector) run on the lines that hold a keyword only.
 /// </para>
@@ -23,9 +22,9 @@ public sealed class DetectorSet
 
     private readonly DetectionRule[] _rules;
     private readonly Allowlist[] _allowlists;
-    private readonly SearchValues<string>? _keywords;
-    // Keywords by their first character (lower case), each with the indexes of the rules that hold it.
-    private readonly Dictionary<char, (string Keyword, int[] Rules)[]> _byFirstChar;
+    // Keyword → the indexes of the rules that hold it, behind one index searched once a document.
+    private readonly KeywordIndex? _keywords;
+    private readonly int[][] _keywordRules;
     private readonly int[] _alwaysRun;
 
     public DetectorSet(IEnumerable<DetectionRule> rules, IEnumerable<Allowlist>? allowlists = null)
@@ -58,10 +57,9 @@ public sealed class DetectorSet
             }
         }
         _alwaysRun = [.. always];
-        _byFirstChar = byKeyword
-            .GroupBy(pair => pair.Key[0])
-            .ToDictionary(group => group.Key, group => group.Select(pair => (pair.Key, pair.Value.ToArray())).ToArray());
-        _keywords = byKeyword.Count > 0 ? SearchValues.Create([.. byKeyword.Keys], StringComparison.OrdinalIgnoreCase) : null;
+        var keywords = byKeyword.Keys.ToArray();
+        _keywordRules = [.. keywords.Select(k => byKeyword[k].ToArray())];
+        _keywords = keywords.Length > 0 ? new KeywordIndex(keywords.Select((k, i) => (k, i))) : null;
     }
 
     /// <summary>The built-in detectors and no extra allowlist.</summary>
@@ -147,42 +145,34 @@ public sealed class DetectorSet
         {
             return;
         }
-        var span = text.AsSpan();
-        var position = 0;
-        var lastLine = -1;
-        while (position < span.Length)
+        var state = new KeywordState(this, triggered, lines);
+        _keywords.FindAll(text, ref state, static (ref state, position, keyword) =>
         {
-            var found = span[position..].IndexOfAny(_keywords);
-            if (found < 0)
+            foreach (var rule in state.Set._keywordRules[keyword])
             {
-                break;
-            }
-            position += found;
-            if (_byFirstChar.TryGetValue(char.ToLowerInvariant(span[position]), out var candidates))
-            {
-                foreach (var (keyword, rules) in candidates)
+                state.Triggered[rule] = true;
+                if (state.Set._rules[rule].LineScoped)
                 {
-                    if (!span[position..].StartsWith(keyword, StringComparison.OrdinalIgnoreCase))
+                    var line = state.Lines.LineOf(position);
+                    if (line != state.LastLine)
                     {
-                        continue;
-                    }
-                    foreach (var rule in rules)
-                    {
-                        triggered[rule] = true;
-                        if (_rules[rule].LineScoped)
-                        {
-                            var line = lines.LineOf(position);
-                            if (line != lastLine)
-                            {
-                                lastLine = line;
-                                (keywordLines ??= []).Add((lines.StartOf(line), lines.EndOf(line)));
-                            }
-                        }
+                        state.LastLine = line;
+                        (state.KeywordLines ??= []).Add((state.Lines.StartOf(line), state.Lines.EndOf(line)));
                     }
                 }
             }
-            position++;
-        }
+        });
+        // Positions arrive in order, except those of one-character keywords: a line met twice would be scanned twice.
+        keywordLines = state.KeywordLines is { } found ? [.. found.Distinct().Order()] : null;
+    }
+
+    private struct KeywordState(DetectorSet set, bool[] triggered, LineIndex lines)
+    {
+        public readonly DetectorSet Set = set;
+        public readonly bool[] Triggered = triggered;
+        public readonly LineIndex Lines = lines;
+        public int LastLine = -1;
+        public List<(int Start, int End)>? KeywordLines;
     }
 
     private void RunRegex(DetectionRule rule, string text, int start, int length, DocumentOrigin origin, LineIndex lines, List<Finding> findings)
