@@ -92,6 +92,35 @@ public sealed class GitHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task ScanAsync_TokenIntroducedByAMergeResolution_AttributedToTheMergeCommit()
+    {
+        using var repository = new GitRepository();
+        repository.Write("f.txt", "a=1\n");
+        repository.Commit("one");
+        repository.Run("checkout", "-q", "-b", "side");
+        repository.Write("f.txt", "a=2\n");
+        repository.Commit("side");
+        repository.Run("checkout", "-q", "main");
+        repository.Write("f.txt", "a=3\n");
+        repository.Commit("main");
+        try
+        {
+            repository.Run("merge", "-q", "side");
+        }
+        catch (InvalidOperationException)
+        {
+            // The conflict is the point: the resolution is new content that only the merge commit holds.
+        }
+        var token = _factory.GitHubStyle("gh" + "p_");
+        repository.Write("f.txt", $"a={token}\n");
+        var merge = repository.Commit("merge, resolved");
+
+        var result = await new SecretScanner().ScanAsync(repository.Path, TestContext.Current.CancellationToken);
+
+        Assert.Equal(merge, Assert.Single(result.Findings).Commit);
+    }
+
+    [Fact]
     public async Task ScanAsync_NoGitOption_ScansOnlyTheFilesAtHead()
     {
         var scanner = new SecretScanner(new ScanOptions { NoGit = true });
