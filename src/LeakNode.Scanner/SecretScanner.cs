@@ -7,7 +7,9 @@ namespace LeakNode.Scanner;
 
 /// <summary>
 /// Scans a target for leaked secrets: a folder or file, archives in it (recursively), a git repository's whole
-/// history (by path or clone URL), or documents at URLs. Thread-safe; one scanner may run several scans.
+/// history (by path or clone URL), or documents at URLs. One scan at a time per scanner (its notices and
+/// <see cref="ScanOptions.Statistics"/> belong to the scan in progress); a scan itself runs
+/// <see cref="ScanOptions.Parallelism"/> documents at once.
 /// </summary>
 public sealed partial class SecretScanner
 {
