@@ -7,4 +7,17 @@ foreach (var command in Commands.All())
     root.Subcommands.Add(command);
 }
 
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+// Bad arguments are an error like any other (exit 2, CONTRACT.md), not System.CommandLine's default 1, which
+// `leaknode scan` uses for "leaks found".
+if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+{
+    foreach (var error in parse.Errors)
+    {
+        await Console.Error.WriteLineAsync(error.Message);
+    }
+    var command = parse.CommandResult.Command == root ? "leaknode" : "leaknode " + parse.CommandResult.Command.Name;
+    await Console.Error.WriteLineAsync($"See: {command} --help");
+    return Commands.ErrorExitCode;
+}
+return await parse.InvokeAsync();
