@@ -37,7 +37,7 @@ internal sealed record AttackFilter(string? Type, string? LeakId, string? Action
 /// (<see cref="AttemptWatch"/>): per distinct leak of the batch, never per event.
 /// </summary>
 internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch attempts, NotificationOutbox outbox, TimeProvider clock, ILogger<AttackStore> logger)
-    : IAttackStore
+    : IAttackStore, IDisposable
 {
     /// <summary>The longest text a node may put in one field; more is cut (a path of megabytes is not evidence, it is a problem).</summary>
     private const int MaxFieldLength = 2048;
@@ -59,6 +59,24 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
         ("location", System.Data.DbType.String), ("status", System.Data.DbType.Int32), ("received", System.Data.DbType.Int64),
     ];
 
+    /// <summary>Batches from every node stream waiting for the next group commit.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingBatch> _pending = new();
+
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>
+    /// The most events one transaction takes from the queue. Enough to fold the batches of many streams (500 each by
+    /// default) into one commit, small enough that a group's transaction stays well under a second on SQLite.
+    /// </summary>
+    private const int MaxGroupEvents = 20_000;
+
+    /// <summary>
+    /// Stores a batch, together with the batches other node streams handed in meanwhile: one transaction, one
+    /// fsync for all of them (group commit). A commit is most of an insert's cost on SQLite (synchronous=FULL: an
+    /// acknowledged event survives a power cut), so streams that would each wait for their own fsync share one.
+    /// The caller whose batch is queued first writes the group; the others find theirs written when they get the
+    /// writer's turn.
+    /// </summary>
     public async Task<(int Stored, int Duplicates)> InsertBatchAsync(string nodeId, IReadOnlyList<IncomingAttack> events, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
@@ -66,23 +84,82 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
         {
             return (0, 0);
         }
-        var received = Ids.Now(clock);
-        var (stored, notified) = await database.WriteAsync(
-            async (connection, transaction) =>
-            {
-                var tally = new AttemptTally();
-                var count = connection is Npgsql.NpgsqlConnection postgres
-                    ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, nodeId, events, received, tally)
-                    : InsertPrepared(connection, transaction, nodeId, events, received, tally);
-                return (count, await attempts.RecordAsync(connection, transaction, tally));
-            },
-            cancellationToken);
-        if (notified)
+        var batch = new PendingBatch(nodeId, events);
+        _pending.Enqueue(batch);
+        await _writer.WaitAsync(cancellationToken);
+        try
         {
-            outbox.Wake();
+            while (!batch.Done.Task.IsCompleted)
+            {
+                await WriteGroupAsync();
+            }
         }
-        Log.AttacksStored(logger, stored, events.Count - stored, nodeId);
-        return (stored, events.Count - stored);
+        finally
+        {
+            _writer.Release();
+        }
+        return await batch.Done.Task;
+    }
+
+    // Not cancellable: the group holds other streams' batches, whose callers are still waiting for them.
+    private async Task WriteGroupAsync()
+    {
+        var group = new List<PendingBatch>();
+        var size = 0;
+        while (size < MaxGroupEvents && _pending.TryDequeue(out var next))
+        {
+            group.Add(next);
+            size += next.Events.Count;
+        }
+        if (group.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            var received = Ids.Now(clock);
+            var (stored, notified) = await database.WriteAsync(
+                async (connection, transaction) =>
+                {
+                    var tally = new AttemptTally();
+                    var counts = new int[group.Count];
+                    for (var i = 0; i < group.Count; i++)
+                    {
+                        counts[i] = connection is Npgsql.NpgsqlConnection postgres
+                            ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, group[i].NodeId, group[i].Events, received, tally)
+                            : InsertPrepared(connection, transaction, group[i].NodeId, group[i].Events, received, tally);
+                    }
+                    return (counts, await attempts.RecordAsync(connection, transaction, tally));
+                },
+                CancellationToken.None);
+            if (notified)
+            {
+                outbox.Wake();
+            }
+            for (var i = 0; i < group.Count; i++)
+            {
+                Log.AttacksStored(logger, stored[i], group[i].Events.Count - stored[i], group[i].NodeId);
+                group[i].Done.TrySetResult((stored[i], group[i].Events.Count - stored[i]));
+            }
+        }
+        catch (Exception error)
+        {
+            foreach (var batch in group)
+            {
+                batch.Done.TrySetException(error);
+            }
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private sealed class PendingBatch(string nodeId, IReadOnlyList<IncomingAttack> events)
+    {
+        public string NodeId { get; } = nodeId;
+
+        public IReadOnlyList<IncomingAttack> Events { get; } = events;
+
+        public TaskCompletionSource<(int Stored, int Duplicates)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>SQLite: one prepared statement executed per row; parsing the statement is most of an insert's cost there.</summary>

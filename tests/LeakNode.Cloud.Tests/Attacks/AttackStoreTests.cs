@@ -21,6 +21,38 @@ public sealed class AttackStoreTests
     }
 
     [Fact]
+    public async Task InsertBatch_ManyStreamsAtOnce_GroupCommitStoresEachOnceAndCountsPerBatch()
+    {
+        // Eight streams at once, each sending its own events and, in every second batch, a resend of another
+        // stream's: the batches share commits, yet each caller gets its own batch's counts and no event is stored twice.
+        await using var cloud = await CloudHarness.StartAsync();
+        var nodeId = await EnrollAsync(cloud);
+        var store = cloud.Service<IAttackStore>();
+        var streams = Enumerable.Range(0, 8).Select(stream => Task.Run(async () =>
+        {
+            var results = new List<(int Stored, int Duplicates)>();
+            for (var batch = 0; batch < 10; batch++)
+            {
+                var events = Enumerable.Range(0, 50).Select(i => Attack($"s{stream}-b{batch}-{i}", i)).ToList();
+                results.Add(await store.InsertBatchAsync(nodeId, events, CloudApi.Ct));
+                if (batch % 2 == 1)
+                {
+                    results.Add(await store.InsertBatchAsync(nodeId, events, CloudApi.Ct));
+                }
+            }
+            return results;
+        }, CloudApi.Ct)).ToList();
+
+        var all = (await Task.WhenAll(streams)).SelectMany(r => r).ToList();
+
+        Assert.Equal(8 * 10 * 50, all.Sum(r => r.Stored));
+        Assert.Equal(8 * 5 * 50, all.Sum(r => r.Duplicates));
+        Assert.All(all, r => Assert.Equal(50, r.Stored + r.Duplicates));
+        var (_, page) = await cloud.Admin.GetJsonAsync("/api/v1/attacks?limit=1");
+        Assert.Equal(8 * 10 * 50, page.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
     public async Task InsertBatch_Resent_StoresEachEventOnce()
     {
         await using var cloud = await CloudHarness.StartAsync();
