@@ -13,6 +13,8 @@ using LeakNode.Cloud.Rules;
 using LeakNode.Cloud.Security;
 using LeakNode.Cloud.Storage;
 using LeakNode.Cloud.Sync;
+using LeakNode.Cloud.Users;
+using LeakNode.Cloud.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -59,6 +61,12 @@ public sealed partial class CloudApplication : IAsyncDisposable
 
     /// <summary>The admin API key generated at this start (first start without <c>LEAKNODE_ADMIN_KEY</c>), else null.</summary>
     public string? BootstrapAdminKey { get; }
+
+    /// <summary>The console's bootstrap admin (<c>Security:AdminEmail</c>, default <c>admin@leaknode.local</c>).</summary>
+    public string BootstrapAdminEmail { get; private init; } = "";
+
+    /// <summary>The console admin's password generated at this start (first start without <c>Security:AdminPassword</c>), else null.</summary>
+    public string? BootstrapAdminPassword { get; private init; }
 
     /// <summary>The cloud's services, for the node protocol and for tests.</summary>
     internal IServiceProvider Services => _app.Services;
@@ -154,7 +162,24 @@ public sealed partial class CloudApplication : IAsyncDisposable
             throw new CloudStartupException([$"Storage: cannot use the database at {database.Location}: {error.Message}"]);
         }
 
-        var cloud = new CloudApplication(settings, app, ports, box, logger, bootstrapKey);
+        string? bootstrapPassword;
+        try
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            bootstrapPassword = await scope.ServiceProvider.GetRequiredService<ConsoleUsers>().BootstrapAsync(settings.Security);
+        }
+        catch (Exception error) when (error is DbException or InvalidOperationException)
+        {
+            await app.DisposeAsync();
+            box.Dispose();
+            throw new CloudStartupException([$"Security:AdminPassword: cannot make the console's admin user in {database.Location}: {error.Message}"]);
+        }
+
+        var cloud = new CloudApplication(settings, app, ports, box, logger, bootstrapKey)
+        {
+            BootstrapAdminEmail = settings.Security.AdminEmail ?? ConsoleUsers.DefaultAdminEmail,
+            BootstrapAdminPassword = bootstrapPassword,
+        };
         try
         {
             await app.StartAsync(ct);
@@ -172,7 +197,11 @@ public sealed partial class CloudApplication : IAsyncDisposable
         IConfiguration configuration, CloudConfiguration settings, CloudDatabase database, SecretBox box, DeploymentKeyring keyring,
         IRuleVersionSignal signal, ListenerPorts ports, Action<ILoggingBuilder>? logging, Action<IEndpointRouteBuilder>? mapGrpc)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        // Content root: the program's folder, where a published build keeps the console's static files (wwwroot),
+        // not the working directory. UseStaticWebAssets finds them in a build that is not published (it is a no-op
+        // when there is no manifest).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseStaticWebAssets();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
         ConfigureLogging(builder, logging);
@@ -207,6 +236,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton(box);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(signal);
+        services.AddSingleton(ports);
         services.AddSingleton<IDeploymentKeyring>(keyring);
         services.AddSingleton<LeakStore>();
         services.AddSingleton<RuleFeed>();
@@ -217,6 +247,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton<AttackStore>();
         services.AddSingleton<IAttackStore>(sp => sp.GetRequiredService<AttackStore>());
         services.AddApiKeyAuth();
+        services.AddWebConsole(settings);
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => Api.JsonBody.Configure(o.SerializerOptions));
         services.AddOpenApi(o => o.DescribeApiKey());
@@ -230,6 +261,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         app.UseMiddleware<ListenerSeparation>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
         // ── Listen:Http: REST API, OpenAPI, /healthz ──
         var rest = app.MapGroup("").WithMetadata(ListenerSeparation.HttpOnly);
@@ -240,6 +272,8 @@ public sealed partial class CloudApplication : IAsyncDisposable
         api.MapNodesApi();
         api.MapApiKeysApi();
         api.MapAttacksApi();
+        // ── Listen:Http: the console (cookie sign-in; /api/* above stays API-key only) ──
+        app.MapWebConsole();
 
         // ── Listen:Grpc: the node protocol ──
         // Nodes authenticate with their node token, which the service checks itself (NodeSyncService); API keys

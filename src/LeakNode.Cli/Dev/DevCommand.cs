@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LeakNode.Cloud;
 using LeakNode.Node;
-using Microsoft.Extensions.Configuration;
 
 namespace LeakNode.Cli.Dev;
 
