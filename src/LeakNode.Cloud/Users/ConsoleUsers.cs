@@ -6,23 +6,31 @@ using Microsoft.Extensions.Logging;
 
 namespace LeakNode.Cloud.Users;
 
-/// <summary>What an admin does to console users, and the bootstrap admin; errors are named by field, as the API names them.</summary>
-internal sealed partial class ConsoleUsers(UserManager<ConsoleUser> users, ConsoleUserStore store, ILogger<ConsoleUsers> logger)
+/// <summary>The console's bootstrap admin and password rules, for the cloud and for <c>leaknode dev</c>.</summary>
+public static class ConsoleAdmin
 {
-    public const string DefaultAdminEmail = "admin@leaknode.local";
+    public const string DefaultEmail = "admin@leaknode.local";
 
     /// <summary>Length, not character classes, makes a password strong (NIST SP 800-63B); 12 is the floor.</summary>
     public const int MinPasswordLength = 12;
+
+    /// <summary>A random password of 20 characters from an alphabet without look-alikes (about 115 bits).</summary>
+    public static string GeneratePassword() =>
+        RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
+}
+
+/// <summary>What an admin does to console users, and the bootstrap admin; errors are named by field, as the API names them.</summary>
+internal sealed partial class ConsoleUsers(UserManager<ConsoleUser> users, ConsoleUserStore store, ILogger<ConsoleUsers> logger)
+{
+    public const string DefaultAdminEmail = ConsoleAdmin.DefaultEmail;
+
+    public const int MinPasswordLength = ConsoleAdmin.MinPasswordLength;
 
     public static bool IsEmail(string value)
     {
         var at = value.IndexOf('@', StringComparison.Ordinal);
         return value.Length <= 254 && at > 0 && at < value.Length - 1 && at == value.LastIndexOf('@') && !value.Any(char.IsWhiteSpace) && !value.Any(char.IsControl);
     }
-
-    /// <summary>A random password of 20 characters from an alphabet without look-alikes (about 115 bits).</summary>
-    public static string GeneratePassword() =>
-        RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 20);
 
     public Task<IReadOnlyList<ConsoleUser>> ListAsync(CancellationToken cancellationToken) => store.ListAsync(cancellationToken);
 
@@ -132,7 +140,7 @@ internal sealed partial class ConsoleUsers(UserManager<ConsoleUser> users, Conso
         {
             return null;
         }
-        var generated = GeneratePassword();
+        var generated = ConsoleAdmin.GeneratePassword();
         var problems = await CreateAsync(email, generated, ApiRoles.Admin, bootstrap: true);
         if (problems.Count > 0)
         {
