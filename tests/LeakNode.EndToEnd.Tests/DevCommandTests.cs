@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
-using LeakNode.EndToEnd.Tests.Support;
+using LeakNode.Testing.Processes;
 
 namespace LeakNode.EndToEnd.Tests;
 

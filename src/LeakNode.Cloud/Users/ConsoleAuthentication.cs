@@ -28,6 +28,7 @@ internal static class ConsoleAuthentication
 {
     public const string SignInPath = "/signin";
     public const string SignOutPath = "/signout";
+    public const string DeniedPath = "/denied";
 
     /// <summary>The claim that carries when the sign-in ends (Unix milliseconds), for the open console pages to check.</summary>
     public const string ExpiresClaim = "leaknode:session_expires";
@@ -74,7 +75,7 @@ internal static class ConsoleAuthentication
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.LoginPath = SignInPath;
                 o.LogoutPath = SignOutPath;
-                o.AccessDeniedPath = "/";
+                o.AccessDeniedPath = DeniedPath;
                 o.ExpireTimeSpan = settings.Security.SessionLifetime;
                 // Not sliding: a session lasts Security:SessionLifetime from sign-in, whatever the activity.
                 o.SlidingExpiration = false;
