@@ -73,12 +73,12 @@ public sealed partial class ConsoleTests
         // The "high" donut segment filters the list to high-risk leaks; a second click clears the filter.
         await page.GoLiveAsync(console);
         await Expect(page.Locator("[data-leak]")).ToHaveCountAsync(2);
-        await page.ClickAsync("[data-chart='Leaks by risk'] [data-segment=high]");
+        await page.ClickDonutSegmentAsync("Leaks by risk", "high");
         await Expect(page).ToHaveURLAsync(new Regex("[?&]risk=high"));
         await Expect(page.Locator("[data-leak]")).ToHaveCountAsync(1);
         await Expect(page.Locator($"[data-leak={leakId}] [data-risk=high]")).ToBeVisibleAsync();
         await page.ShotAsync("05-leaks-high");
-        await page.ClickAsync("[data-chart='Leaks by risk'] [data-segment=high]");
+        await page.ClickDonutSegmentAsync("Leaks by risk", "high");
         await Expect(page).Not.ToHaveURLAsync(new Regex("risk="));
         await Expect(page.Locator("[data-leak]")).ToHaveCountAsync(2);
         await page.ShotAsync("06-leaks");

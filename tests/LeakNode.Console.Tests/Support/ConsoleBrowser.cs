@@ -108,6 +108,20 @@ public static class ConsolePages
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleBrowser.ScreenshotFolder, name + ".png"), FullPage = true });
     }
 
+    /// <summary>
+    /// Clicks a donut segment where a person would: on its arc, at the middle (the segment publishes that point in
+    /// the chart's coordinates, 0–100); the middle of its bounding box is the donut's hole.
+    /// </summary>
+    public static async Task ClickDonutSegmentAsync(this IPage page, string chart, string key)
+    {
+        var svg = page.Locator($"[data-chart='{chart}'] svg");
+        var segment = svg.Locator($"[data-segment={key}]");
+        var box = await svg.BoundingBoxAsync() ?? throw new InvalidOperationException($"the chart '{chart}' is not on screen");
+        var x = double.Parse((await segment.GetAttributeAsync("data-mid-x"))!, System.Globalization.CultureInfo.InvariantCulture);
+        var y = double.Parse((await segment.GetAttributeAsync("data-mid-y"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await page.Mouse.ClickAsync((float)(box.X + box.Width * x / 100), (float)(box.Y + box.Height * y / 100));
+    }
+
     /// <summary>The input (or textarea) of a MudBlazor field marked with <c>data-testid</c>.</summary>
     public static ILocator Field(this IPage page, string testId) =>
         page.Locator($"input[data-testid={testId}], textarea[data-testid={testId}], [data-testid={testId}] input, [data-testid={testId}] textarea").First;
