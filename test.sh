@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests start for real. Empty for now: the matcher's tests need only the .NET SDK. Later
+# Debian packages the tests start for real: chromium for the console's browser tests (tests/LeakNode.Console.Tests). Later
 # parts add theirs here (postgresql, chromium, wrk), so that a clean machine gets them from this one place.
-packages=()
+packages=(chromium)
 
 missing=()
 for package in "${packages[@]}"; do
