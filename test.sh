@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests start for real: chromium for the console's browser tests (tests/LeakNode.Console.Tests). Later
-# parts add theirs here (postgresql, chromium, wrk), so that a clean machine gets them from this one place.
+# parts add theirs here (postgresql, wrk), so that a clean machine gets them from this one place.
 packages=(chromium)
 
 missing=()

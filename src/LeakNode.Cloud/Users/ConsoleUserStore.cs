@@ -79,8 +79,10 @@ internal sealed class ConsoleUserStore(CloudDatabase database, TimeProvider cloc
 
     public async Task<IList<ConsoleUser>> GetUsersInRoleAsync(string roleName, CancellationToken cancellationToken)
     {
+        // Identity hands over the role normalised (upper case); the column holds the role's own name.
+        var role = CheckRole(roleName);
         await using var connection = await database.OpenAsync(cancellationToken);
-        return (await connection.QueryAsync<ConsoleUser>($"SELECT {Columns} FROM console_users WHERE role = @roleName", new { roleName })).ToList();
+        return (await connection.QueryAsync<ConsoleUser>($"SELECT {Columns} FROM console_users WHERE role = @role", new { role })).ToList();
     }
 
     /// <summary>The bootstrap admin, if one was made.</summary>
