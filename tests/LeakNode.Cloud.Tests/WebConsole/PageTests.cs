@@ -47,6 +47,24 @@ public sealed class PageTests
     }
 
     [Fact]
+    public async Task Leaks_SearchForAToken_PutsItsFingerprintInTheUrlNeverTheToken()
+    {
+        await using var console = await ConsoleContext.StartAsync(Roles.Analyst);
+        const string token = "ghp_searchable0123456789abcdefABCDEF0123";
+        var leak = await console.Leaks.CreateAsync(new NewLeak("found", "", 5, [token], LeakSources.Manual, null, null), "test", CancellationToken.None);
+        await console.AddLeakAsync("other", 5);
+        var page = console.Render<LeaksPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-leak]").Count));
+
+        page.Find("[data-testid=filter-q]").Change(token);
+
+        page.WaitForAssertion(() => Assert.Contains("q=" + leak.Tokens[0].Fingerprint, console.Navigation.Uri, StringComparison.Ordinal));
+        Assert.DoesNotContain(token, console.Navigation.Uri, StringComparison.Ordinal);
+        page.WaitForAssertion(() => Assert.Equal([leak.Id], page.FindAll("[data-leak]").Select(row => row.GetAttribute("data-leak"))));
+        Assert.DoesNotContain(token, page.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Leaks_NoLeak_SaysWhatToDoNext()
     {
         await using var console = await ConsoleContext.StartAsync(Roles.Admin);
