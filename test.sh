@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests start for real, so that a clean machine gets them from this one place:
-# postgresql (the cloud's tests run on SQLite and again on a throwaway PostgreSQL cluster).
-packages=(postgresql)
+# postgresql (the cloud's tests run on SQLite and again on a throwaway PostgreSQL cluster; two cloud replicas
+# share it in the end-to-end tests) and chromium (the console's browser tests, tests/LeakNode.Console.Tests).
+packages=(postgresql chromium)
 
 missing=()
 for package in "${packages[@]}"; do

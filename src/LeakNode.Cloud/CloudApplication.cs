@@ -14,6 +14,8 @@ using LeakNode.Cloud.Rules;
 using LeakNode.Cloud.Security;
 using LeakNode.Cloud.Storage;
 using LeakNode.Cloud.Sync;
+using LeakNode.Cloud.Users;
+using LeakNode.Cloud.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -60,6 +62,12 @@ public sealed partial class CloudApplication : IAsyncDisposable
 
     /// <summary>The admin API key generated at this start (first start without <c>LEAKNODE_ADMIN_KEY</c>), else null.</summary>
     public string? BootstrapAdminKey { get; }
+
+    /// <summary>The console's bootstrap admin (<c>Security:AdminEmail</c>, default <c>admin@leaknode.local</c>).</summary>
+    public string BootstrapAdminEmail { get; private init; } = "";
+
+    /// <summary>The console admin's password generated at this start (first start without <c>Security:AdminPassword</c>), else null.</summary>
+    public string? BootstrapAdminPassword { get; private init; }
 
     /// <summary>The cloud's services, for the node protocol and for tests.</summary>
     internal IServiceProvider Services => _app.Services;
@@ -155,7 +163,24 @@ public sealed partial class CloudApplication : IAsyncDisposable
             throw new CloudStartupException([$"Storage: cannot use the database at {database.Location}: {error.Message}"]);
         }
 
-        var cloud = new CloudApplication(settings, app, ports, box, logger, bootstrapKey);
+        string? bootstrapPassword;
+        try
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            bootstrapPassword = await scope.ServiceProvider.GetRequiredService<ConsoleUsers>().BootstrapAsync(settings.Security);
+        }
+        catch (Exception error) when (error is DbException or InvalidOperationException)
+        {
+            await app.DisposeAsync();
+            box.Dispose();
+            throw new CloudStartupException([$"Security:AdminPassword: cannot make the console's admin user in {database.Location}: {error.Message}"]);
+        }
+
+        var cloud = new CloudApplication(settings, app, ports, box, logger, bootstrapKey)
+        {
+            BootstrapAdminEmail = settings.Security.AdminEmail ?? ConsoleUsers.DefaultAdminEmail,
+            BootstrapAdminPassword = bootstrapPassword,
+        };
         try
         {
             await app.StartAsync(ct);
@@ -173,7 +198,11 @@ public sealed partial class CloudApplication : IAsyncDisposable
         IConfiguration configuration, CloudConfiguration settings, CloudDatabase database, SecretBox box, DeploymentKeyring keyring,
         long ruleVersion, ListenerPorts ports, Action<ILoggingBuilder>? logging, Action<IEndpointRouteBuilder>? mapGrpc)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+        // Content root: the program's folder, where a published build keeps the console's static files (wwwroot),
+        // not the working directory. UseStaticWebAssets finds them in a build that is not published (it is a no-op
+        // when there is no manifest).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseStaticWebAssets();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
         ConfigureLogging(builder, logging);
@@ -230,6 +259,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton(ports);
         services.AddNotifications(settings);
         services.AddApiKeyAuth();
+        services.AddWebConsole(settings);
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => Api.JsonBody.Configure(o.SerializerOptions));
         services.AddOpenApi(o => o.DescribeApiKey());
@@ -243,6 +273,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         app.UseMiddleware<ListenerSeparation>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
         // ── Listen:Http: REST API, OpenAPI, /healthz ──
         var rest = app.MapGroup("").WithMetadata(ListenerSeparation.HttpOnly);
@@ -254,6 +285,8 @@ public sealed partial class CloudApplication : IAsyncDisposable
         api.MapApiKeysApi();
         api.MapAttacksApi();
         api.MapIntegrationsApi();
+        // ── Listen:Http: the console (cookie sign-in; /api/* above stays API-key only) ──
+        app.MapWebConsole();
 
         // ── Listen:Grpc: the node protocol ──
         // Nodes authenticate with their node token, which the service checks itself (NodeSyncService); API keys

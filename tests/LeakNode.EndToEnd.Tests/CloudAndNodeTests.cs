@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using LeakNode.EndToEnd.Tests.Support;
+using LeakNode.Testing.Processes;
 
 namespace LeakNode.EndToEnd.Tests;
 

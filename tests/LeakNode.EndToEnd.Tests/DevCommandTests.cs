@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
-using LeakNode.EndToEnd.Tests.Support;
+using LeakNode.Testing.Processes;
 
 namespace LeakNode.EndToEnd.Tests;
 
@@ -20,11 +20,13 @@ public sealed partial class DevCommandTests
         try
         {
             string token;
+            string signIn;
             await using (var dev = LeakNodeProcess.Start(arguments))
             {
                 await dev.WaitForOutputAsync("LeakNode dev is running", TimeSpan.FromSeconds(90));
                 var (proxy, demoToken, vpatch, adminKey) = ParseBanner(dev.Output);
                 token = demoToken;
+                signIn = ConsoleSignIn(dev.Output);
                 using var client = new HttpClient();
 
                 Assert.Equal(HttpStatusCode.OK, await AttemptAsync(client, proxy, token));
@@ -52,6 +54,8 @@ public sealed partial class DevCommandTests
                 await again.WaitForOutputAsync("LeakNode dev is running", TimeSpan.FromSeconds(90));
                 var (proxy, demoToken, _, _) = ParseBanner(again.Output);
                 Assert.Equal(token, demoToken);
+                // The console's admin keeps the password the first run printed.
+                Assert.Equal(signIn, ConsoleSignIn(again.Output));
                 using var client = new HttpClient();
                 Assert.Equal(HttpStatusCode.Forbidden, await AttemptAsync(client, proxy, token));
                 Assert.Equal(0, await again.TerminateAsync(TimeSpan.FromSeconds(30)));
@@ -84,6 +88,18 @@ public sealed partial class DevCommandTests
         Assert.True(attempt.Success && vpatch.Success, "The banner lacks the curl commands:\n" + output);
         return (new Uri(attempt.Groups["proxy"].Value), attempt.Groups["token"].Value, new Uri(vpatch.Groups["url"].Value), vpatch.Groups["key"].Value);
     }
+
+    /// <summary>The console's email and password from the banner.</summary>
+    private static string ConsoleSignIn(string output)
+    {
+        var match = SignIn().Match(output);
+        Assert.True(match.Success, "The banner lacks the console's sign-in:\n" + output);
+        Assert.True(match.Groups["password"].Value.Length >= 12, "The console password is too short:\n" + output);
+        return match.Value;
+    }
+
+    [GeneratedRegex(@"console sign-in\s+(?<email>\S+@\S+)\s+/\s+(?<password>\S+)")]
+    private static partial Regex SignIn();
 
     [GeneratedRegex(@"curl -i (?<proxy>http://\S+)/api/orders -H 'Authorization: Bearer (?<token>[^']+)'")]
     private static partial Regex Attempt();

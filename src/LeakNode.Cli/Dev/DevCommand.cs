@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LeakNode.Cloud;
+using LeakNode.Cloud.Users;
 using LeakNode.Node;
-using Microsoft.Extensions.Configuration;
 
 namespace LeakNode.Cli.Dev;
 
@@ -23,6 +22,7 @@ internal static class DevCommand
     public const string CloudGrpc = "http://127.0.0.1:7071";
     public const string NodeProxy = "http://127.0.0.1:8080";
     public const string NodeAdmin = "http://127.0.0.1:9090";
+    public const string DevAdminEmail = ConsoleAdmin.DefaultEmail;
 
     public static Command Create()
     {
@@ -62,6 +62,10 @@ internal static class DevCommand
         var adminKey = Environment.GetEnvironmentVariable("LEAKNODE_ADMIN_KEY") is { Length: > 0 } fromEnvironment
             ? fromEnvironment
             : state.ReadOrCreateSecret("admin.key", () => "lk_dev_" + Base64Url(RandomNumberGenerator.GetBytes(24)));
+        // The console's admin: the same password on every run (kept beside the key), so the printed one always works.
+        var adminPassword = Environment.GetEnvironmentVariable("LEAKNODE_Security__AdminPassword") is { Length: > 0 } passwordFromEnvironment
+            ? passwordFromEnvironment
+            : state.ReadOrCreateSecret("admin.password", ConsoleAdmin.GeneratePassword);
 
         CloudApplication? cloud = null;
         NodeApplication? node = null;
@@ -70,7 +74,7 @@ internal static class DevCommand
         {
             try
             {
-                cloud = await CloudApplication.StartAsync(CloudConfiguration(dataDir.FullName, adminKey, urls), ct: cancellation);
+                cloud = await CloudApplication.StartAsync(CloudConfiguration(dataDir.FullName, adminKey, adminPassword, urls), ct: cancellation);
             }
             catch (CloudStartupException startup)
             {
@@ -96,7 +100,7 @@ internal static class DevCommand
             }
             await WaitReadyAsync(node, cancellation);
 
-            await output.WriteLineAsync(Banner(cloud, node, adminKey, demoLeak, dataDir.FullName));
+            await output.WriteLineAsync(Banner(cloud, node, adminKey, adminPassword, demoLeak, dataDir.FullName));
             await Shutdown.WaitAsync(cancellation);
             return 0;
         }
@@ -126,7 +130,7 @@ internal static class DevCommand
         }
     }
 
-    private static IConfiguration CloudConfiguration(string dataDir, string adminKey, DevUrls urls) =>
+    private static IConfiguration CloudConfiguration(string dataDir, string adminKey, string adminPassword, DevUrls urls) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -136,6 +140,8 @@ internal static class DevCommand
                 ["Storage:Provider"] = "sqlite",
                 ["Storage:Sqlite:Path"] = Path.Combine(dataDir, "cloud", "cloud.db"),
                 ["Security:AdminKey"] = adminKey,
+                ["Security:AdminEmail"] = DevAdminEmail,
+                ["Security:AdminPassword"] = adminPassword,
             })
             .AddEnvironmentVariables(ConfigurationFiles.EnvironmentPrefix)
             .Build();
@@ -224,7 +230,7 @@ internal static class DevCommand
         throw new DevSetupException("the node did not receive its rules from the cloud within 30 s; see the log above");
     }
 
-    private static string Banner(CloudApplication cloud, NodeApplication node, string adminKey, DemoLeak demo, string dataDir)
+    private static string Banner(CloudApplication cloud, NodeApplication node, string adminKey, string adminPassword, DemoLeak demo, string dataDir)
     {
         var http = cloud.HttpUrl.ToString().TrimEnd('/');
         var proxy = node.ProxyUrl.ToString().TrimEnd('/');
@@ -232,7 +238,9 @@ internal static class DevCommand
         return $"""
 
             LeakNode dev is running (Ctrl+C stops it).
-              cloud REST API        {http}/api/v1     (OpenAPI: {http}/openapi/v1.json; the web console lands at {http}/)
+              console               {http}/
+              console sign-in       {cloud.BootstrapAdminEmail}  /  {adminPassword}
+              cloud REST API        {http}/api/v1     (OpenAPI: {http}/openapi/v1.json)
               admin API key         {adminKey}
               node (block mode)     {proxy}  ->  demo API;  admin {node.AdminUrl.ToString().TrimEnd('/')}/status
 

@@ -72,6 +72,9 @@ internal sealed class Errors
 
     public bool Any => _errors.Count > 0;
 
+    /// <summary>The messages by field, as the API's problem details list them (the console shows them beside each field).</summary>
+    public IReadOnlyDictionary<string, List<string>> Fields => _errors;
+
     public void Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out var list))

@@ -275,6 +275,33 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
             return (rows.Select(r => r.View()).ToList(), total, next);
         }, cancellationToken);
 
+    /// <summary>
+    /// Events per time slot, for the console's charts: <paramref name="slots"/> slots of <paramref name="slot"/> from
+    /// <paramref name="from"/>, counted by the database (integer division of the time, the same on SQLite and PostgreSQL).
+    /// </summary>
+    public Task<long[]> HistogramAsync(AttackFilter filter, DateTimeOffset from, TimeSpan slot, int slots, CancellationToken cancellationToken) =>
+        database.ReadAsync(async (connection, transaction) =>
+        {
+            var start = from.ToUnixTimeMilliseconds();
+            var width = Math.Max(1, (long)slot.TotalMilliseconds);
+            var where = new StringBuilder(" WHERE 1 = 1");
+            var parameters = new DynamicParameters();
+            Append(where, parameters, filter with { From = from, To = from + slot * slots });
+            parameters.Add("start", start);
+            parameters.Add("width", width);
+            var rows = await connection.QueryAsync<(long Slot, long Count)>(
+                $"SELECT (occurred_at - @start) / @width AS slot, COUNT(*) AS count FROM attacks{where} GROUP BY (occurred_at - @start) / @width", parameters, transaction);
+            var counts = new long[slots];
+            foreach (var (index, count) in rows)
+            {
+                if (index >= 0 && index < slots)
+                {
+                    counts[index] = count;
+                }
+            }
+            return counts;
+        }, cancellationToken);
+
     private static void Append(StringBuilder where, DynamicParameters parameters, AttackFilter filter)
     {
         if (filter.Type is not null)

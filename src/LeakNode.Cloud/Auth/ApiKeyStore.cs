@@ -16,6 +16,9 @@ public static class ApiRoles
 /// <summary>An API key's owner as requests see it.</summary>
 internal sealed record ApiKeyIdentity(string Id, string Name, string Role);
 
+/// <summary>An API key as the console lists it.</summary>
+internal sealed record ApiKeyListing(string Id, string Name, string Role, bool Bootstrap, DateTimeOffset CreatedAt);
+
 /// <summary>
 /// API keys, kept as SHA-256 hashes: a key is 256 random bits, so a plain hash is as strong as a slow one and
 /// lets a request be checked with one indexed lookup.
@@ -40,6 +43,15 @@ internal sealed partial class ApiKeyStore(CloudDatabase database, TimeProvider c
             }
         }
         return null;
+    }
+
+    /// <summary>Every key by name (never the key itself: only its hash is kept), for the console's settings.</summary>
+    public async Task<IReadOnlyList<ApiKeyListing>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Id, string Name, string Role, long Bootstrap, long CreatedAt)>(
+            "SELECT id, name, role, bootstrap, created_at FROM api_keys ORDER BY created_at, id");
+        return rows.Select(r => new ApiKeyListing(r.Id, r.Name, r.Role, r.Bootstrap != 0, Ids.Time(r.CreatedAt))).ToList();
     }
 
     /// <summary>Creates a key; the returned secret is shown once and never stored.</summary>

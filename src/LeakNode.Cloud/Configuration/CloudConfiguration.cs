@@ -58,6 +58,8 @@ public sealed class CloudConfiguration
         // the process environment too, for hosts that pass a configuration without environment variables.
         // An empty value in YAML ("MasterKey: \"\"") means "not set", as in cloud.yaml.example.
         result.Security.MasterKey = NullIfEmpty(result.Security.MasterKey);
+        result.Security.AdminEmail = NullIfEmpty(result.Security.AdminEmail?.Trim());
+        result.Security.AdminPassword = NullIfEmpty(result.Security.AdminPassword);
         result.Security.AdminKey = NullIfEmpty(result.Security.AdminKey) ?? NullIfEmpty(configuration["ADMIN_KEY"]) ?? NullIfEmpty(Environment.GetEnvironmentVariable("LEAKNODE_ADMIN_KEY"));
 
         problems.AddRange(CloudConfigurationValidator.Problems(result));
@@ -193,6 +195,20 @@ public sealed class SecurityOptions
     /// one is generated on first start and logged once.
     /// </summary>
     public string? AdminKey { get; set; }
+
+    /// <summary>
+    /// The console's bootstrap admin user. When <see cref="AdminPassword"/> is set, this user is created or updated at
+    /// every start with that password (so changing it resets the password); when neither is set and the cloud has
+    /// no user yet, <c>admin@leaknode.local</c> is created with a generated password, logged once. Default
+    /// <c>admin@leaknode.local</c>.
+    /// </summary>
+    public string? AdminEmail { get; set; }
+
+    /// <summary>The bootstrap admin's password (also <c>LEAKNODE_Security__AdminPassword</c>); at least 12 characters.</summary>
+    public string? AdminPassword { get; set; }
+
+    /// <summary>How long a console sign-in lasts, from sign-in (not sliding). Default 8 hours.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 }
 
 /// <summary>The <c>Limits</c> section: the most a request may ask of the cloud.</summary>

@@ -84,6 +84,18 @@ internal sealed class CloudConfigurationValidator : IValidateOptions<CloudConfig
         {
             yield return "Security:AdminKey: the bootstrap admin key (or LEAKNODE_ADMIN_KEY) must be 16 to 512 characters without spaces";
         }
+        if (options.Security.AdminEmail is { } adminEmail && !Users.ConsoleUsers.IsEmail(adminEmail))
+        {
+            yield return "Security:AdminEmail: must be an email address (name@domain)";
+        }
+        if (options.Security.AdminPassword is { } adminPassword && (adminPassword.Length < Users.ConsoleUsers.MinPasswordLength || adminPassword.Length > 256))
+        {
+            yield return $"Security:AdminPassword: must be {Users.ConsoleUsers.MinPasswordLength} to 256 characters";
+        }
+        if (options.Security.SessionLifetime < TimeSpan.FromMinutes(1) || options.Security.SessionLifetime > TimeSpan.FromDays(30))
+        {
+            yield return "Security:SessionLifetime: must be between 1 minute and 30 days (e.g. 08:00:00)";
+        }
 
         var limits = options.Limits;
         foreach (var problem in Range("Limits:MaxTokensPerLeak", limits.MaxTokensPerLeak, 1, 1_000_000))

@@ -6,7 +6,8 @@ using LeakNode.Cloud.Storage;
 namespace LeakNode.Cloud.Leaks;
 
 /// <summary>What a list, the stats or an export select: each list is "any of", an empty list selects all.</summary>
-internal sealed record LeakFilter(IReadOnlyList<string> Statuses, IReadOnlyList<string> RiskLevels, IReadOnlyList<string> SourceKinds, string? Text, string? TextFingerprint)
+/// <param name="Since">Leaks discovered (created) at or after this time, Unix milliseconds; null for any time.</param>
+internal sealed record LeakFilter(IReadOnlyList<string> Statuses, IReadOnlyList<string> RiskLevels, IReadOnlyList<string> SourceKinds, string? Text, string? TextFingerprint, long? Since = null)
 {
     /// <summary>Appends the filter's conditions on the leaks aliased <c>l</c>.</summary>
     public void AppendWhere(StringBuilder sql, DynamicParameters parameters)
@@ -31,6 +32,11 @@ internal sealed record LeakFilter(IReadOnlyList<string> Statuses, IReadOnlyList<
         {
             sql.Append(" AND EXISTS (SELECT 1 FROM leak_sources fs WHERE fs.leak_id = l.id AND fs.kind IN ")
                .Append(SqlList.In(parameters, "sourceKind", SourceKinds)).Append(')');
+        }
+        if (Since is { } since)
+        {
+            sql.Append(" AND l.created_at >= @since");
+            parameters.Add("since", since);
         }
         if (!string.IsNullOrEmpty(Text))
         {

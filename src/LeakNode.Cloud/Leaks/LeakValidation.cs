@@ -109,7 +109,7 @@ internal static class LeakValidation
         return string.IsNullOrEmpty(comment) ? null : comment;
     }
 
-    /// <summary>Reads the list filters (<c>status</c>, <c>risk</c>, <c>source</c>, <c>q</c>); each may repeat or hold a comma-separated list.</summary>
+    /// <summary>Reads the list filters (<c>status</c>, <c>risk</c>, <c>source</c>, <c>q</c>, <c>since</c>); each list may repeat or hold a comma-separated list.</summary>
     public static LeakFilter ReadFilter(IQueryCollection query, Func<string, string?> fingerprintOf, Errors errors)
     {
         var statuses = Values(query["status"], "status", LeakStatuses.All, errors);
@@ -120,7 +120,20 @@ internal static class LeakValidation
         {
             errors.Add("q", "must be at most 512 characters");
         }
-        return new LeakFilter(statuses, risks, sources, text.Length == 0 ? null : text, text.Length == 0 ? null : fingerprintOf(text));
+        long? since = null;
+        var sinceText = query["since"].ToString();
+        if (sinceText.Length > 0)
+        {
+            if (DateTimeOffset.TryParse(sinceText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
+            {
+                since = time.ToUnixTimeMilliseconds();
+            }
+            else
+            {
+                errors.Add("since", "must be an ISO 8601 date or time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z");
+            }
+        }
+        return new LeakFilter(statuses, risks, sources, text.Length == 0 ? null : text, text.Length == 0 ? null : fingerprintOf(text), since);
     }
 
     public static (LeakSort Sort, IReadOnlyList<object>? After, int Limit) ReadPaging(IQueryCollection query, LimitOptions limits, Errors errors)

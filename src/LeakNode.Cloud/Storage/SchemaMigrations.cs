@@ -180,10 +180,28 @@ internal static class SchemaMigrations
             CREATE TABLE notification_schedule (name TEXT PRIMARY KEY, last_day BIGINT NOT NULL);
             INSERT INTO notification_schedule (name, last_day) VALUES ('daily-digest', 0)
             """),
+        (3, "console users, data protection keys", """
+            CREATE TABLE console_users (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL,
+                email_normalized TEXT NOT NULL UNIQUE,
+                password_hash TEXT NULL,
+                security_stamp TEXT NOT NULL,
+                role TEXT NOT NULL,
+                bootstrap INTEGER NOT NULL,
+                failed_count INTEGER NOT NULL,
+                lockout_end BIGINT NULL,
+                created_at BIGINT NOT NULL);
+
+            CREATE TABLE data_protection_keys (
+                name TEXT PRIMARY KEY,
+                xml TEXT NOT NULL,
+                created_at BIGINT NOT NULL);
+            """),
     ];
 
-    /// <summary>The newest schema version this build knows.</summary>
-    public static int Latest => All[^1].Version;
+    /// <summary>The newest schema version this build knows (the list may have gaps, and need not be sorted).</summary>
+    public static int Latest => All.Max(m => m.Version);
 
     /// <summary>Applies every migration the database lacks; returns the versions applied now.</summary>
     /// <exception cref="InvalidOperationException">The database was written by a newer build (its schema is ahead of this one).</exception>
@@ -203,7 +221,7 @@ internal static class SchemaMigrations
         }
 
         var applied = new List<int>();
-        foreach (var (version, name, sql) in All)
+        foreach (var (version, name, sql) in All.OrderBy(m => m.Version))
         {
             var done = await database.WriteAsync(async (connection, transaction) =>
             {

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using LeakNode.Testing;
 
-namespace LeakNode.EndToEnd.Tests.Support;
+namespace LeakNode.Testing.Processes;
 
 /// <summary>
 /// <c>leaknode</c> started as a real process from the CLI's build output (the configuration the tests were built
@@ -89,11 +88,11 @@ public sealed class LeakNodeProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                Assert.Fail($"leaknode exited with {_process.ExitCode} before writing '{text}'. Output:\n{Output}");
+                throw new ProcessExpectationException($"leaknode exited with {_process.ExitCode} before writing '{text}'. Output:\n{Output}");
             }
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"leaknode did not write '{text}' within {timeout}. Output:\n{Output}");
+                throw new ProcessExpectationException($"leaknode did not write '{text}' within {timeout}. Output:\n{Output}");
             }
             await Task.Delay(50);
         }
@@ -134,5 +133,23 @@ public sealed class LeakNodeProcess : IAsyncDisposable
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var path = Repository.File(Path.Combine("src", "LeakNode.Cli", "bin", configuration, "net10.0", "leaknode.dll"));
         return File.Exists(path) ? path : throw new InvalidOperationException($"The CLI is not built at {path}: build the solution first.");
+    }
+}
+
+/// <summary>A process did not do what a test waited for; the message carries its output. Fails the test that waited.</summary>
+public sealed class ProcessExpectationException : Exception
+{
+    public ProcessExpectationException()
+    {
+    }
+
+    public ProcessExpectationException(string message)
+        : base(message)
+    {
+    }
+
+    public ProcessExpectationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace LeakNode.EndToEnd.Tests.Support;
+namespace LeakNode.Testing.Processes;
 
 /// <summary>
 /// A loopback port free right now. Processes are configured through files, and a cloud restarted on the same data

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace LeakNode.EndToEnd.Tests.Support;
+namespace LeakNode.Testing.Processes;
 
 /// <summary>
 /// A cloud and a node as real <c>leaknode</c> processes on loopback, in front of an in-process upstream, with
@@ -33,6 +33,7 @@ public sealed class Deployment : IAsyncDisposable
     {
         Directory.CreateDirectory(Root);
         AdminKey = "lk_test_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        AdminPassword = "pw-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         Api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPort}/"), Timeout = TimeSpan.FromSeconds(30) };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         Proxy = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_proxyPort}/"), Timeout = TimeSpan.FromSeconds(30) };
@@ -46,6 +47,14 @@ public sealed class Deployment : IAsyncDisposable
     public string NodeStateDir => Path.Combine(Root, "node");
 
     public string AdminKey { get; }
+
+    /// <summary>The console's bootstrap admin (Security:AdminEmail), who signs in with <see cref="AdminPassword"/>.</summary>
+    public string AdminEmail { get; } = "admin@e2e.test";
+
+    public string AdminPassword { get; }
+
+    /// <summary>The cloud's REST listener, where the console is served.</summary>
+    public Uri ConsoleUrl => new($"http://127.0.0.1:{_httpPort}/");
 
     /// <summary>The cloud's REST API, with the admin key.</summary>
     public HttpClient Api { get; }
@@ -95,7 +104,12 @@ public sealed class Deployment : IAsyncDisposable
               Sqlite:
                 Path: {Yaml(Path.Combine(CloudDataDir, "cloud.db"))}
             """);
-        Cloud = LeakNodeProcess.Start(["cloud", "--config", config], new Dictionary<string, string> { ["LEAKNODE_ADMIN_KEY"] = AdminKey });
+        Cloud = LeakNodeProcess.Start(["cloud", "--config", config], new Dictionary<string, string>
+        {
+            ["LEAKNODE_ADMIN_KEY"] = AdminKey,
+            ["LEAKNODE_Security__AdminEmail"] = AdminEmail,
+            ["LEAKNODE_Security__AdminPassword"] = AdminPassword,
+        });
         await WaitUntilAsync(async () => (await TryGetAsync(Api, "healthz")) == HttpStatusCode.OK, TimeSpan.FromSeconds(60), () => "the cloud to answer /healthz", Cloud);
     }
 
@@ -148,7 +162,10 @@ public sealed class Deployment : IAsyncDisposable
     {
         using var response = await Api.PostAsJsonAsync(new Uri(path, UriKind.Relative), body);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"POST {path} answered {(int)response.StatusCode}: {text}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"POST {path} answered {(int)response.StatusCode}: {text}");
+        }
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
@@ -156,7 +173,10 @@ public sealed class Deployment : IAsyncDisposable
     {
         using var response = await Api.GetAsync(new Uri(path, UriKind.Relative));
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"GET {path} answered {(int)response.StatusCode}: {text}");
+        }
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
@@ -177,11 +197,11 @@ public sealed class Deployment : IAsyncDisposable
         {
             if (watch is { HasExited: true })
             {
-                Assert.Fail($"leaknode exited while waiting for {what()}. Output:\n{AllOutput}");
+                throw new ProcessExpectationException($"leaknode exited while waiting for {what()}. Output:\n{AllOutput}");
             }
             if (clock.Elapsed > timeout)
             {
-                Assert.Fail($"Waited {timeout} for {what()}. Output:\n{AllOutput}");
+                throw new ProcessExpectationException($"Waited {timeout} for {what()}. Output:\n{AllOutput}");
             }
             await Task.Delay(20);
         }
