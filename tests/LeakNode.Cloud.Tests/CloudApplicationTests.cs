@@ -31,7 +31,8 @@ public sealed class CloudApplicationTests
         await using var cloud = await CloudHarness.StartAsync();
         using var client = H2c(cloud.Cloud.GrpcUrl);
         client.DefaultRequestHeaders.Authorization = new("Bearer", cloud.AdminKey);
-        foreach (var path in new[] { "/healthz", "/api/v1/leaks", "/openapi/v1.json" })
+        // The console too: its pages, sign-in, Blazor hub and sign-out are the REST listener's.
+        foreach (var path in new[] { "/healthz", "/api/v1/leaks", "/openapi/v1.json", "/", "/signin", "/leaks/new", "/_blazor/negotiate" })
         {
             using var response = await client.GetAsync(path, CloudApi.Ct);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path}: {response.StatusCode}");

@@ -121,21 +121,25 @@ internal sealed class ConsoleAuthenticationState(ILoggerFactory loggerFactory, I
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
     {
-        var principal = authenticationState.User;
+        await using var scope = scopes.CreateAsyncScope();
+        return await IsCurrentAsync(authenticationState.User, scope.ServiceProvider.GetRequiredService<UserManager<ConsoleUser>>(), options.Value, clock);
+    }
+
+    /// <summary>The session has not expired, and its user still exists with the same security stamp (role, password).</summary>
+    internal static async Task<bool> IsCurrentAsync(ClaimsPrincipal principal, UserManager<ConsoleUser> users, IdentityOptions options, TimeProvider clock)
+    {
         if (principal.FindFirst(ConsoleAuthentication.ExpiresClaim)?.Value is not { } expires
             || !long.TryParse(expires, System.Globalization.CultureInfo.InvariantCulture, out var expiresAt)
             || clock.GetUtcNow().ToUnixTimeMilliseconds() >= expiresAt)
         {
             return false;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<ConsoleUser>>();
         var user = await users.GetUserAsync(principal);
         if (user is null)
         {
             return false;
         }
-        var stamp = principal.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
+        var stamp = principal.FindFirstValue(options.ClaimsIdentity.SecurityStampClaimType);
         return stamp == await users.GetSecurityStampAsync(user);
     }
 }

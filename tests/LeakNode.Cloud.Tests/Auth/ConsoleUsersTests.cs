@@ -112,6 +112,38 @@ public sealed class ConsoleUsersTests
         Assert.Equal(HttpStatusCode.Unauthorized, api.StatusCode);
     }
 
+    [Fact]
+    public async Task Session_ExpiredOrStampChangedOrUserDeleted_IsNoLongerCurrent()
+    {
+        await using var cloud = await CloudHarness.StartAsync(new Dictionary<string, string?> { ["Security:SessionLifetime"] = "00:10:00" });
+        await using var scope = cloud.Cloud.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var users = services.GetRequiredService<UserManager<ConsoleUser>>();
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdentityOptions>>().Value;
+        var factory = services.GetRequiredService<IUserClaimsPrincipalFactory<ConsoleUser>>();
+        Assert.Empty(await services.GetRequiredService<ConsoleUsers>().CreateAsync("someone@example.test", "someone-password-1", "analyst"));
+        var user = (await users.FindByEmailAsync("someone@example.test"))!;
+        var principal = await factory.CreateAsync(user);
+        Assert.True(principal.IsInRole("analyst"));
+
+        Assert.True(await ConsoleAuthenticationState.IsCurrentAsync(principal, users, options, TimeProvider.System));
+        Assert.False(await ConsoleAuthenticationState.IsCurrentAsync(principal, users, options, new Later(TimeSpan.FromMinutes(11))));
+
+        await users.UpdateSecurityStampAsync(user);
+        Assert.False(await ConsoleAuthenticationState.IsCurrentAsync(principal, users, options, TimeProvider.System));
+
+        var fresh = await factory.CreateAsync(user);
+        Assert.True(await ConsoleAuthenticationState.IsCurrentAsync(fresh, users, options, TimeProvider.System));
+        await users.DeleteAsync(user);
+        Assert.False(await ConsoleAuthenticationState.IsCurrentAsync(fresh, users, options, TimeProvider.System));
+    }
+
+    /// <summary>The clock some time from now.</summary>
+    private sealed class Later(TimeSpan ahead) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + ahead;
+    }
+
     private static async Task<bool> PasswordWorksAsync(CloudHarness cloud, string email, string password)
     {
         await using var scope = cloud.Cloud.Services.CreateAsyncScope();

@@ -34,6 +34,8 @@ public sealed class ConsoleBrowser : IAsyncDisposable
                 $"The browser tests need Chromium at {ChromiumPath}: install Debian's package (`apt-get install -y chromium`; ./test.sh does it when run as root), "
                 + "or point LEAKNODE_TEST_CHROMIUM at a Chromium binary.");
         }
+        // The tests share two cores with the other test projects: a page can take a few seconds to answer there.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var playwright = await Playwright.CreateAsync();
         try
         {
