@@ -42,6 +42,7 @@ internal sealed class ConsoleContext : IAsyncDisposable
         bunit.Services.AddSingleton(cloud.Service<AttackStore>());
         bunit.Services.AddSingleton(cloud.Service<NodeRegistry>());
         bunit.Services.AddSingleton(cloud.Service<CloudConfiguration>());
+        bunit.Services.AddSingleton(cloud.Service<LeakNode.Cloud.Notifications.IntegrationService>());
         bunit.AddAuthorization().SetAuthorized($"{role}@test.example").SetRoles(role);
         // As on a live circuit: the pages' periodic refresh runs too. (Last: the renderer locks the services.)
         bunit.Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
