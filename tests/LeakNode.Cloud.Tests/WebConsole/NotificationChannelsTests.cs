@@ -11,6 +11,7 @@ public sealed class NotificationChannelsTests
     {
         await using var console = await ConsoleContext.StartAsync(Roles.Admin);
         var page = console.Render<NotificationChannels>(p => p.Add(c => c.IsAdmin, true).Add(c => c.Actor, "admin@test.example"));
+        // Shown once the channels are loaded: after that, no render replaces the buttons under the clicks below.
         page.WaitForAssertion(() => Assert.Contains("No notification channel yet", page.Markup, StringComparison.Ordinal));
 
         page.Find("[data-testid=add-channel]").Click();
