@@ -11,9 +11,11 @@ WORKDIR /src
 # Restore first, from the project files alone, so that a code change does not download packages again.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/LeakNode.Matching/LeakNode.Matching.csproj src/LeakNode.Matching/
+COPY src/LeakNode.Hosting/LeakNode.Hosting.csproj src/LeakNode.Hosting/
 COPY src/LeakNode.Node/LeakNode.Node.csproj src/LeakNode.Node/
 COPY src/LeakNode.Protocol/LeakNode.Protocol.csproj src/LeakNode.Protocol/
 COPY src/LeakNode.Cloud/LeakNode.Cloud.csproj src/LeakNode.Cloud/
+COPY src/LeakNode.Scanner/LeakNode.Scanner.csproj src/LeakNode.Scanner/
 COPY src/LeakNode.Cli/LeakNode.Cli.csproj src/LeakNode.Cli/
 RUN dotnet restore src/LeakNode.Cli/LeakNode.Cli.csproj
 COPY protos/ protos/
