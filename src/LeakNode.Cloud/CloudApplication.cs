@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using LeakNode.Cloud.Attacks;
@@ -14,6 +13,7 @@ using LeakNode.Cloud.Rules;
 using LeakNode.Cloud.Security;
 using LeakNode.Cloud.Storage;
 using LeakNode.Cloud.Sync;
+using LeakNode.Hosting;
 using LeakNode.Cloud.Users;
 using LeakNode.Cloud.WebConsole;
 using Microsoft.AspNetCore.Builder;
@@ -25,7 +25,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using KestrelListenOptions = Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions;
 
 namespace LeakNode.Cloud;
 
@@ -205,7 +204,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         builder.WebHost.UseStaticWebAssets();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
-        ConfigureLogging(builder, logging);
+        HostingDefaults.ConfigureLogging(builder, logging, "Grpc");
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Listen.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -214,7 +213,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
             X509Certificate2? certificate = http.Scheme == Uri.UriSchemeHttps
                 ? X509Certificate2.CreateFromPemFile(settings.Listen.Certificate.Path!, settings.Listen.Certificate.KeyPath)
                 : null;
-            Listen(kestrel, http, endpoint =>
+            HostingDefaults.Listen(kestrel, http, endpoint =>
             {
                 endpoint.Protocols = certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
                 if (certificate is not null)
@@ -223,7 +222,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
                 }
                 ports.Bind(ListenerPorts.Http, endpoint);
             });
-            Listen(kestrel, new Uri(settings.Listen.Grpc), endpoint =>
+            HostingDefaults.Listen(kestrel, new Uri(settings.Listen.Grpc), endpoint =>
             {
                 // Prior-knowledge HTTP/2 (h2c): without TLS there is no ALPN to choose a version with.
                 endpoint.Protocols = HttpProtocols.Http2;
@@ -307,54 +306,6 @@ public sealed partial class CloudApplication : IAsyncDisposable
         {
             return TypedResults.Text("unhealthy: the database does not answer\n", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
-    }
-
-    // Listen through Kestrel's API rather than UseUrls (as the node does): UseUrls writes the "urls" key into the
-    // shared configuration.
-    private static void Listen(KestrelServerOptions kestrel, Uri url, Action<KestrelListenOptions> configure)
-    {
-        var port = url.Port;
-        switch (url.Host)
-        {
-            case "localhost":
-                kestrel.ListenLocalhost(port, configure);
-                break;
-            case "0.0.0.0" or "*" or "+":
-                kestrel.ListenAnyIP(port, configure);
-                break;
-            default:
-                if (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
-                {
-                    kestrel.Listen(address, port, configure);
-                }
-                else
-                {
-                    // A host name, as UseUrls treats it: every address of this machine.
-                    kestrel.ListenAnyIP(port, configure);
-                }
-                break;
-        }
-    }
-
-    private static void ConfigureLogging(WebApplicationBuilder builder, Action<ILoggingBuilder>? logging)
-    {
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
-
-        // Never below Warning, whatever the configuration says: ASP.NET Core logs request URLs (with their query
-        // strings, which can hold a token someone searched for) and gRPC payload details at Information and below.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        // A listener that cannot start is reported once, as a start-up problem (CloudStartupException), not as a trace.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        logging?.Invoke(builder.Logging);
     }
 
     /// <summary>Stops taking requests and lets those in flight finish (Listen:ShutdownTimeout).</summary>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using LeakNode.Hosting;
 using LeakNode.Matching;
 using LeakNode.Node.Admin;
 using LeakNode.Node.Configuration;
@@ -174,7 +175,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
-        ConfigureLogging(builder, logging);
+        HostingDefaults.ConfigureLogging(builder, logging, "Yarp");
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Listen.ShutdownTimeout);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -189,7 +190,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
             {
                 certificate = X509Certificate2.CreateFromPemFile(settings.Listen.Certificate.Path!, settings.Listen.Certificate.KeyPath);
             }
-            Listen(kestrel, url, endpoint =>
+            HostingDefaults.Listen(kestrel, url, endpoint =>
             {
                 endpoint.Protocols = protocols;
                 if (certificate is not null)
@@ -229,11 +230,11 @@ public sealed partial class NodeApplication : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
-        ConfigureLogging(builder, logging);
+        HostingDefaults.ConfigureLogging(builder, logging, "Yarp");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            Listen(kestrel, new Uri(settings.Listen.Admin), endpoint => endpoint.Protocols = HttpProtocols.Http1);
+            HostingDefaults.Listen(kestrel, new Uri(settings.Listen.Admin), endpoint => endpoint.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(metrics.MeterName).AddPrometheusExporter());
 
@@ -241,54 +242,6 @@ public sealed partial class NodeApplication : IAsyncDisposable
         app.MapAdminEndpoints(settings, rules, queue, cloud);
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
-    }
-
-    // Listen through Kestrel's API rather than UseUrls: UseUrls writes the "urls" key into the configuration,
-    // and both hosts chain the node's one configuration, so the second host's URL would become the first's.
-    private static void Listen(KestrelServerOptions kestrel, Uri url, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure)
-    {
-        var port = url.Port;
-        switch (url.Host)
-        {
-            case "localhost":
-                kestrel.ListenLocalhost(port, configure);
-                break;
-            case "0.0.0.0" or "*" or "+":
-                kestrel.ListenAnyIP(port, configure);
-                break;
-            default:
-                if (System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out var address))
-                {
-                    kestrel.Listen(address, port, configure);
-                }
-                else
-                {
-                    // A host name, as UseUrls treats it: every address of this machine.
-                    kestrel.ListenAnyIP(port, configure);
-                }
-                break;
-        }
-    }
-
-    private static void ConfigureLogging(WebApplicationBuilder builder, Action<ILoggingBuilder>? logging)
-    {
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
-
-        // Never below Warning, whatever the configuration says: ASP.NET Core and YARP log request URLs (with their
-        // query strings) at Information, and a query string can hold a leaked token.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        // A listener that cannot start is reported once, as a start-up problem (NodeStartupException), not as a trace.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        logging?.Invoke(builder.Logging);
     }
 
     private static Uri Address(WebApplication app)
