@@ -11,6 +11,7 @@ using LeakNode.Cloud.Nodes;
 using LeakNode.Cloud.Notifications;
 using LeakNode.Cloud.Rules;
 using LeakNode.Cloud.Security;
+using LeakNode.Cloud.Sources;
 using LeakNode.Cloud.Storage;
 using LeakNode.Cloud.Sync;
 using LeakNode.Hosting;
@@ -257,6 +258,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton<IAttackStore>(sp => sp.GetRequiredService<AttackStore>());
         services.AddSingleton(ports);
         services.AddNotifications(settings);
+        services.AddSources(settings);
         services.AddApiKeyAuth();
         services.AddWebConsole(settings);
         services.AddProblemDetails();
@@ -284,6 +286,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         api.MapApiKeysApi();
         api.MapAttacksApi();
         api.MapIntegrationsApi();
+        api.MapSourcesApi();
         // ── Listen:Http: the console (cookie sign-in; /api/* above stays API-key only) ──
         app.MapWebConsole();
 

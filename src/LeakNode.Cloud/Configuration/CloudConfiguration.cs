@@ -19,6 +19,8 @@ public sealed class CloudConfiguration
 
     public Notifications.NotificationOptions Notifications { get; set; } = new();
 
+    public Sources.ScanningOptions Scanning { get; set; } = new();
+
     /// <summary>Where the cloud keeps its files: the SQLite database and the generated master key. Default <c>./.leaknode</c>.</summary>
     public string DataDir { get; set; } = "./.leaknode";
 
@@ -26,7 +28,7 @@ public sealed class CloudConfiguration
     public string SqlitePath => string.IsNullOrWhiteSpace(Storage.Sqlite.Path) ? Path.Combine(DataDir, "cloud.db") : Storage.Sqlite.Path;
 
     /// <summary>The sections this class binds; unknown keys inside them are problems, keys outside them are not ours.</summary>
-    internal static readonly string[] Sections = ["Listen", "Storage", "Security", "Limits", "Notifications"];
+    internal static readonly string[] Sections = ["Listen", "Storage", "Security", "Limits", "Notifications", "Scanning"];
 
     /// <summary>
     /// Binds the configuration and checks it. Returns every problem, each naming its key; an empty list means the
@@ -49,6 +51,7 @@ public sealed class CloudConfiguration
         Bind(configuration.GetSection("Security"), result.Security, problems);
         Bind(configuration.GetSection("Limits"), result.Limits, problems);
         Bind(configuration.GetSection("Notifications"), result.Notifications, problems);
+        Bind(configuration.GetSection("Scanning"), result.Scanning, problems);
         if (configuration["DataDir"] is { } dataDir)
         {
             result.DataDir = dataDir;

@@ -142,6 +142,37 @@ internal sealed class CloudConfigurationValidator : IValidateOptions<CloudConfig
         {
             yield return problem;
         }
+        foreach (var problem in ScanningProblems(options.Scanning))
+        {
+            yield return problem;
+        }
+    }
+
+    private static IEnumerable<string> ScanningProblems(Sources.ScanningOptions scanning)
+    {
+        foreach (var problem in Range("Scanning:Concurrency", scanning.Concurrency, 1, 64)
+            .Concat(Range("Scanning:Parallelism", scanning.Parallelism, 1, 256))
+            .Concat(Range("Scanning:MaxSources", scanning.MaxSources, 1, 1_000_000))
+            .Concat(Range("Scanning:MaxFindingsPerRequest", scanning.MaxFindingsPerRequest, 1, 1_000_000))
+            .Concat(Range("Scanning:RunsKept", scanning.RunsKept, 1, 100_000)))
+        {
+            yield return problem;
+        }
+        foreach (var (key, value) in new[]
+        {
+            ("Scanning:PollInterval", scanning.PollInterval), ("Scanning:ClaimLease", scanning.ClaimLease), ("Scanning:Timeout", scanning.Timeout),
+            ("Scanning:RetryAfterFailure", scanning.RetryAfterFailure), ("Scanning:MinInterval", scanning.MinInterval),
+        })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                yield return $"{key}: must be a positive duration (hh:mm:ss); it is {value}";
+            }
+        }
+        if (scanning.ClaimLease > TimeSpan.Zero && scanning.ClaimLease < TimeSpan.FromSeconds(1))
+        {
+            yield return $"Scanning:ClaimLease: must be at least 1 s (the owner renews it every third); it is {scanning.ClaimLease}";
+        }
     }
 
     private static IEnumerable<string> Range(string key, int value, int min, int max)

@@ -64,4 +64,13 @@ internal static class EventIds
     public const int NotificationFailed = 6002;
     public const int NotificationWorkerFailed = 6003;
     public const int IntegrationChanged = 6010;
+
+    // Scan sources and findings: 8000s
+    public const int FindingsFiled = 8000;
+    public const int SourceScanStarted = 8001;
+    public const int SourceScanFinished = 8002;
+    public const int SourceScanFailed = 8003;
+    public const int SourceClaimLost = 8004;
+    public const int ScanWorkerFailed = 8005;
+    public const int SourceChanged = 8010;
 }

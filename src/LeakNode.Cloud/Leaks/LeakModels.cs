@@ -33,10 +33,15 @@ public sealed record LeakView(
     DateTimeOffset UpdatedAt,
     IReadOnlyList<HistoryView> History);
 
-/// <summary>A risk score 1–10 and its level: low 1–3, medium 4–6, high 7–8, critical 9–10.</summary>
-public sealed record RiskView(int Score, string Level)
+/// <summary>
+/// A risk score 1–10 and its level: low 1–3, medium 4–6, high 7–8, critical 9–10. <see cref="Reasons"/> lists the
+/// factors a scan computed the score from (docs/SCANNER.md, "Risk score"); empty when a person set it.
+/// </summary>
+public sealed record RiskView(int Score, string Level, IReadOnlyList<string> Reasons)
 {
-    public static RiskView Of(int score) => new(score, RiskLevels.Of(score));
+    public static RiskView Of(int score) => new(score, RiskLevels.Of(score), []);
+
+    public static RiskView Of(int score, IReadOnlyList<string>? reasons) => new(score, RiskLevels.Of(score), reasons ?? []);
 }
 
 public sealed record TokenView(string Id, string Preview, string Kind, string Fingerprint);

@@ -191,5 +191,12 @@ internal sealed class LeakRow
 
     public long UpdatedAt { get; set; }
 
-    public const string Columns = "l.id, l.name, l.name_lower, l.description, l.risk, l.status, l.status_rank, l.remediation, l.token_count, l.created_at, l.updated_at";
+    /// <summary>The factors a scan scored the risk from, one a line; null when a person set the risk.</summary>
+    public string? RiskReasons { get; set; }
+
+    /// <summary>1 once a person has set the risk: later scans then leave it alone.</summary>
+    public long RiskByUser { get; set; }
+
+    public const string Columns =
+        "l.id, l.name, l.name_lower, l.description, l.risk, l.status, l.status_rank, l.remediation, l.token_count, l.created_at, l.updated_at, l.risk_reasons, l.risk_by_user";
 }

@@ -13,7 +13,27 @@ using Microsoft.Extensions.Logging;
 namespace LeakNode.Cloud.Leaks;
 
 /// <summary>A leak request that validation accepted: trimmed, tokens deduplicated, defaults filled in.</summary>
-internal sealed record NewLeak(string Name, string Description, int Risk, IReadOnlyList<string> Tokens, string SourceKind, string? SourceUrl, string? SourceLocation);
+internal sealed record NewLeak(string Name, string Description, int Risk, IReadOnlyList<string> Tokens, string SourceKind, string? SourceUrl, string? SourceLocation)
+{
+    /// <summary>The factors a scan computed <see cref="Risk"/> from; null when a person chose it.</summary>
+    public IReadOnlyList<string>? RiskReasons { get; init; }
+
+    /// <summary>Who made the leak, in its history's first entry: <c>create</c> by default, <c>detected</c> for a scan.</summary>
+    public string HistoryAction { get; init; } = "create";
+
+    /// <summary>The first history entry's comment: for a scan, where the tokens were found.</summary>
+    public string? HistoryComment { get; init; }
+}
+
+/// <summary>The leak that holds a token: open leaks rank first, then the newest.</summary>
+internal sealed record KnownToken(string LeakId, string Status, long CreatedAt)
+{
+    public bool IsBetterThan(KnownToken other) =>
+        (Status == LeakStatuses.Open) != (other.Status == LeakStatuses.Open) ? Status == LeakStatuses.Open : CreatedAt > other.CreatedAt;
+}
+
+/// <summary>Where a scan found a leak's token again, and the risk it computed for it.</summary>
+internal sealed record LeakSighting(string Kind, string? Url, string? Location, int Risk, IReadOnlyList<string> RiskReasons);
 
 /// <summary>Fields a PATCH changes; null leaves a field as it is.</summary>
 internal sealed record LeakEdit(string? Name, string? Description, int? Risk);
@@ -81,20 +101,21 @@ internal sealed partial class LeakStore(
             await RefuseTokensInOpenLeaksAsync(connection, transaction, leakId, fingerprints);
             await connection.ExecuteAsync(
                 """
-                INSERT INTO leaks (id, name, name_lower, description, description_lower, risk, status, status_rank, remediation, token_count, created_at, updated_at)
-                VALUES (@leakId, @Name, @nameLower, @Description, @descriptionLower, @Risk, @status, @rank, @remediation, @count, @now, @now)
+                INSERT INTO leaks (id, name, name_lower, description, description_lower, risk, status, status_rank, remediation, token_count, created_at, updated_at,
+                    risk_reasons, risk_by_user)
+                VALUES (@leakId, @Name, @nameLower, @Description, @descriptionLower, @Risk, @status, @rank, @remediation, @count, @now, @now, @reasons, 0)
                 """,
                 new
                 {
                     leakId, leak.Name, nameLower = leak.Name.ToLowerInvariant(), leak.Description, descriptionLower = leak.Description.ToLowerInvariant(),
                     leak.Risk, status = LeakStatuses.Open, rank = LeakStatuses.Rank(LeakStatuses.Open), remediation = Remediations.None,
-                    count = leak.Tokens.Count, now,
+                    count = leak.Tokens.Count, now, reasons = JoinReasons(leak.RiskReasons),
                 }, transaction);
             await InsertTokensAsync(connection, transaction, tokens, firstOrdinal: 0);
             await connection.ExecuteAsync(
                 "INSERT INTO leak_sources (id, leak_id, kind, url, location, first_seen) VALUES (@id, @leakId, @SourceKind, @SourceUrl, @SourceLocation, @now)",
                 new { id = Ids.New("src_"), leakId, leak.SourceKind, leak.SourceUrl, leak.SourceLocation, now }, transaction);
-            await AppendHistoryAsync(connection, transaction, leakId, now, actor, "create", null);
+            await AppendHistoryAsync(connection, transaction, leakId, now, actor, leak.HistoryAction, leak.HistoryComment);
             await RuleChangeLog.RecordAsync(
                 connection, transaction, next, leakId, new WatchState(false, default), WatchState.Of(LeakStatuses.Open, Remediations.None),
                 tokensChanged: true, now, configuration.Limits.RuleChangeLogSize);
@@ -230,9 +251,13 @@ internal sealed partial class LeakStore(
             await connection.ExecuteAsync(
                 """
                 UPDATE leaks SET name = @name, name_lower = @nameLower, description = @description, description_lower = @descriptionLower,
-                    risk = @risk, updated_at = @now WHERE id = @id
+                    risk = @risk, risk_by_user = @byUser, updated_at = @now WHERE id = @id
                 """,
-                new { name, nameLower = name.ToLowerInvariant(), description, descriptionLower = description.ToLowerInvariant(), risk, now, id }, transaction);
+                new
+                {
+                    name, nameLower = name.ToLowerInvariant(), description, descriptionLower = description.ToLowerInvariant(), risk,
+                    byUser = risk != row.Risk ? 1 : row.RiskByUser, now, id,
+                }, transaction);
             await AppendHistoryAsync(connection, transaction, id, now, actor, "edit", "changed " + string.Join(", ", changes));
             if (risk != row.Risk)
             {
@@ -309,6 +334,92 @@ internal sealed partial class LeakStore(
             }
             return new LeakStats(byRisk, bySource, byStatus);
         }, cancellationToken);
+
+    /// <summary>
+    /// The leak holding each fingerprint given, for a scan's findings: an open leak first (the one nodes watch it
+    /// through), else the newest. Fingerprints no leak holds are absent.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, KnownToken>> FindTokensAsync(IReadOnlyCollection<string> fingerprints, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyDictionary<string, KnownToken>>(async (connection, transaction) =>
+        {
+            var found = new Dictionary<string, KnownToken>(StringComparer.Ordinal);
+            foreach (var chunk in fingerprints.Distinct(StringComparer.Ordinal).Chunk(Chunk))
+            {
+                var (list, parameters) = SqlList.In("fingerprint", chunk);
+                var rows = await connection.QueryAsync<(string Fingerprint, string LeakId, string Status, long CreatedAt)>(
+                    $"""
+                    SELECT t.fingerprint, l.id, l.status, l.created_at FROM leak_tokens t JOIN leaks l ON l.id = t.leak_id
+                    WHERE t.fingerprint IN {list}
+                    """, parameters, transaction);
+                foreach (var row in rows)
+                {
+                    var candidate = new KnownToken(row.LeakId, row.Status, row.CreatedAt);
+                    if (!found.TryGetValue(row.Fingerprint, out var held) || candidate.IsBetterThan(held))
+                    {
+                        found[row.Fingerprint] = candidate;
+                    }
+                }
+            }
+            return found;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records that a scan found a leak's token again: a new place is added to its sources (a place it has already
+    /// is not added twice) with a <c>seen-again</c> history entry. The leak's status never changes here: a leak
+    /// marked false stays false, a closed one stays closed. A computed risk higher than the leak's raises it, unless a
+    /// person has set the risk. Nothing nodes watch changes, so no rule version is taken.
+    /// </summary>
+    /// <returns>Whether anything changed (false when the place was known and the risk stayed).</returns>
+    public async Task<bool> AddSightingAsync(string id, LeakSighting sighting, string actor, CancellationToken cancellationToken)
+    {
+        var now = Ids.Now(clock);
+        var changed = await database.WriteAsync(async (connection, transaction) =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<LeakRow>($"SELECT {LeakRow.Columns} FROM leaks l WHERE l.id = @id", new { id }, transaction)
+                ?? throw new LeakRefusedException(notFound: true, $"no leak has id '{id}'");
+            var known = await connection.ExecuteScalarAsync<long>(
+                """
+                SELECT COUNT(*) FROM leak_sources WHERE leak_id = @id AND kind = @Kind
+                  AND COALESCE(url, '') = COALESCE(@Url, '') AND COALESCE(location, '') = COALESCE(@Location, '')
+                """,
+                new { id, sighting.Kind, sighting.Url, sighting.Location }, transaction);
+            var raise = row.RiskByUser == 0 && sighting.Risk > row.Risk;
+            if (known > 0 && !raise)
+            {
+                return false;
+            }
+            if (known == 0)
+            {
+                await connection.ExecuteAsync(
+                    "INSERT INTO leak_sources (id, leak_id, kind, url, location, first_seen) VALUES (@sourceId, @id, @Kind, @Url, @Location, @now)",
+                    new { sourceId = Ids.New("src_"), id, sighting.Kind, sighting.Url, sighting.Location, now }, transaction);
+                await AppendHistoryAsync(connection, transaction, id, now, actor, "seen-again", Describe(sighting));
+            }
+            if (raise)
+            {
+                await connection.ExecuteAsync(
+                    "UPDATE leaks SET risk = @Risk, risk_reasons = @reasons, updated_at = @now WHERE id = @id",
+                    new { sighting.Risk, reasons = JoinReasons(sighting.RiskReasons), now, id }, transaction);
+                await AppendHistoryAsync(connection, transaction, id, now, actor, "edit", $"changed risk {row.Risk} → {sighting.Risk} (scan)");
+                await outbox.LeakChangedAsync(
+                    connection, transaction, NotificationKinds.LeakRiskChanged, id, actor, null,
+                    $"risk {RiskLevels.Of((int)row.Risk)} ({row.Risk}) → {RiskLevels.Of(sighting.Risk)} ({sighting.Risk})");
+            }
+            else
+            {
+                await connection.ExecuteAsync("UPDATE leaks SET updated_at = @now WHERE id = @id", new { now, id }, transaction);
+            }
+            return true;
+        }, cancellationToken);
+        if (changed)
+        {
+            outbox.Wake();
+        }
+        return changed;
+    }
+
+    private static string Describe(LeakSighting sighting) =>
+        string.Join(" ", new[] { sighting.Url, sighting.Location }.Where(part => !string.IsNullOrEmpty(part)));
 
     /// <summary>A lifecycle change in words, for notifications: <c>open → closed</c>, <c>virtual patch applied</c>.</summary>
     private static string Describe(string status, string remediation, string nextStatus, string nextRemediation) =>
@@ -462,10 +573,14 @@ internal sealed partial class LeakStore(
             }
         }
         return rows.Select(r => new LeakView(
-            r.Id, r.Name, r.Description, RiskView.Of((int)r.Risk), r.Status, r.Remediation, (int)r.TokenCount,
+            r.Id, r.Name, r.Description, RiskView.Of((int)r.Risk, r.RiskByUser == 0 ? SplitReasons(r.RiskReasons) : null), r.Status, r.Remediation, (int)r.TokenCount,
             tokens.GetValueOrDefault(r.Id) ?? [], sources.GetValueOrDefault(r.Id) ?? [], Ids.Time(r.CreatedAt), Ids.Time(r.UpdatedAt),
             history.GetValueOrDefault(r.Id) ?? [])).ToList();
     }
+
+    private static string? JoinReasons(IReadOnlyList<string>? reasons) => reasons is { Count: > 0 } ? string.Join('\n', reasons) : null;
+
+    private static string[]? SplitReasons(string? reasons) => reasons?.Split('\n');
 
     private static void Add<T>(Dictionary<string, List<T>> map, string key, T value)
     {

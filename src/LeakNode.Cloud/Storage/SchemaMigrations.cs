@@ -198,6 +198,46 @@ internal static class SchemaMigrations
                 xml TEXT NOT NULL,
                 created_at BIGINT NOT NULL);
             """),
+        (5, "scan sources and runs, computed risk reasons", """
+            CREATE TABLE scan_sources (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                url TEXT NOT NULL,
+                schedule TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                next_scan_at BIGINT NULL,
+                requested_by TEXT NULL,
+                git_heads TEXT NULL,
+                claim_id TEXT NULL,
+                claimed_until BIGINT NOT NULL,
+                last_run_id TEXT NULL,
+                created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL);
+            CREATE INDEX ix_scan_sources_due ON scan_sources (next_scan_at);
+
+            CREATE TABLE scan_runs (
+                id TEXT PRIMARY KEY,
+                source_id TEXT NOT NULL,
+                cause TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                status TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                finished_at BIGINT NULL,
+                incremental INTEGER NOT NULL,
+                documents BIGINT NOT NULL,
+                bytes BIGINT NOT NULL,
+                findings INTEGER NOT NULL,
+                new_leaks INTEGER NOT NULL,
+                updated_leaks INTEGER NOT NULL,
+                error TEXT NULL);
+            CREATE INDEX ix_scan_runs_source ON scan_runs (source_id, started_at, id);
+
+            ALTER TABLE leaks ADD COLUMN risk_reasons TEXT NULL;
+            ALTER TABLE leaks ADD COLUMN risk_by_user INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX ix_leak_sources_place ON leak_sources (leak_id, url, location)
+            """),
     ];
 
     /// <summary>The newest schema version this build knows (the list may have gaps, and need not be sorted).</summary>
