@@ -10,7 +10,7 @@ namespace LeakNode.Cloud.Sources;
 public sealed record SourceRequest(string? Name, string? Kind, string? Url, string? Schedule, bool? Enabled);
 
 /// <summary>A source the cloud scans, with its last run.</summary>
-public sealed record SourceView(
+public sealed record ScanSourceView(
     string Id,
     string Name,
     string Kind,

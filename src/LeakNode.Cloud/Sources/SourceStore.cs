@@ -38,7 +38,7 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
 
     /// <summary>Registers a source; an enabled one is scanned at once, then on its schedule.</summary>
     /// <exception cref="SourceRefusedException">The cloud has <c>Scanning:MaxSources</c> already, or one with this URL.</exception>
-    public async Task<SourceView> CreateAsync(ValidSource source, string actor, CancellationToken cancellationToken)
+    public async Task<ScanSourceView> CreateAsync(ValidSource source, string actor, CancellationToken cancellationToken)
     {
         var id = Ids.New("so_");
         var now = Ids.Now(clock);
@@ -63,14 +63,14 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
         return (await GetAsync(id, cancellationToken))!;
     }
 
-    public Task<SourceView?> GetAsync(string id, CancellationToken cancellationToken) =>
+    public Task<ScanSourceView?> GetAsync(string id, CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, transaction) =>
         {
             var row = await connection.QuerySingleOrDefaultAsync<SourceRow>($"SELECT {Columns} FROM scan_sources WHERE id = @id", new { id }, transaction);
             return row is null ? null : (await ViewsAsync(connection, transaction, [row]))[0];
         }, cancellationToken);
 
-    public Task<IReadOnlyList<SourceView>> ListAsync(CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<ScanSourceView>> ListAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, transaction) =>
         {
             var rows = (await connection.QueryAsync<SourceRow>($"SELECT {Columns} FROM scan_sources ORDER BY created_at, id", transaction: transaction)).ToList();
@@ -81,7 +81,7 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
     /// Changes a source. A new URL forgets what was scanned (the next scan reads everything) and is scanned at once;
     /// a new schedule takes effect from now; a disabled source is not scanned until enabled again.
     /// </summary>
-    public async Task<SourceView?> UpdateAsync(string id, SourceRequest request, ValidSource merged, CancellationToken cancellationToken)
+    public async Task<ScanSourceView?> UpdateAsync(string id, SourceRequest request, ValidSource merged, CancellationToken cancellationToken)
     {
         var now = Ids.Now(clock);
         var found = await database.WriteAsync(async (connection, transaction) =>
@@ -138,7 +138,7 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
     /// <summary>Makes a source due now. Refused while a replica scans it (the request would be lost when that scan ends).</summary>
     /// <returns>The source, or null when there is none with this id.</returns>
     /// <exception cref="SourceRefusedException">A scan of the source is running, or the source is disabled.</exception>
-    public async Task<SourceView?> RequestScanAsync(string id, string actor, CancellationToken cancellationToken)
+    public async Task<ScanSourceView?> RequestScanAsync(string id, string actor, CancellationToken cancellationToken)
     {
         var now = Ids.Now(clock);
         var found = await database.WriteAsync(async (connection, transaction) =>
@@ -300,7 +300,7 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
         }
     }
 
-    private async Task<IReadOnlyList<SourceView>> ViewsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SourceRow> rows)
+    private async Task<IReadOnlyList<ScanSourceView>> ViewsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SourceRow> rows)
     {
         var runs = new Dictionary<string, ScanRunView>(StringComparer.Ordinal);
         foreach (var chunk in rows.Where(r => r.LastRunId is not null).Select(r => r.LastRunId!).Chunk(500))
@@ -312,7 +312,7 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
             }
         }
         var now = Ids.Now(clock);
-        return rows.Select(r => new SourceView(
+        return rows.Select(r => new ScanSourceView(
             r.Id, r.Name, r.Kind, r.Url, r.Schedule, r.Enabled != 0, r.NextScanAt is { } next ? Ids.Time(next) : null, r.ClaimedUntil >= now,
             r.LastRunId is { } last ? runs.GetValueOrDefault(last) : null, Ids.Time(r.CreatedAt), Ids.Time(r.UpdatedAt))).ToList();
     }

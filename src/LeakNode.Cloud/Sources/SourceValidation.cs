@@ -22,7 +22,7 @@ internal static class SourceValidation
     }
 
     /// <summary>A source with a PATCH applied, or null with <paramref name="errors"/> filled.</summary>
-    public static ValidSource? CheckUpdate(SourceRequest request, SourceView current, LimitOptions limits, ScanningOptions scanning, Errors errors)
+    public static ValidSource? CheckUpdate(SourceRequest request, ScanSourceView current, LimitOptions limits, ScanningOptions scanning, Errors errors)
     {
         if (request is { Name: null, Kind: null, Url: null, Schedule: null, Enabled: null })
         {
@@ -32,7 +32,7 @@ internal static class SourceValidation
         return Check(request, current, limits, scanning, errors);
     }
 
-    private static ValidSource? Check(SourceRequest request, SourceView? current, LimitOptions limits, ScanningOptions scanning, Errors errors)
+    private static ValidSource? Check(SourceRequest request, ScanSourceView? current, LimitOptions limits, ScanningOptions scanning, Errors errors)
     {
         var url = (request.Url ?? current?.Url ?? "").Trim();
         CheckUrl(url, limits, scanning, errors);

@@ -31,14 +31,14 @@ internal static class SourcesApi
         return group;
     }
 
-    private static async Task<Ok<IReadOnlyList<SourceView>>> ListAsync(SourceStore store, HttpContext context) =>
+    private static async Task<Ok<IReadOnlyList<ScanSourceView>>> ListAsync(SourceStore store, HttpContext context) =>
         TypedResults.Ok(await store.ListAsync(context.RequestAborted));
 
-    private static async Task<Results<Ok<SourceView>, ProblemHttpResult>> GetAsync(string id, SourceStore store, HttpContext context) =>
+    private static async Task<Results<Ok<ScanSourceView>, ProblemHttpResult>> GetAsync(string id, SourceStore store, HttpContext context) =>
         await store.GetAsync(id, context.RequestAborted) is { } view ? TypedResults.Ok(view) : NotFound(id);
 
     /// <summary>Registers a source; an enabled one is scanned at once, then on its schedule.</summary>
-    private static async Task<Results<Created<SourceView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<ScanSourceView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         HttpRequest request, SourceStore store, CloudConfiguration configuration, ClaimsPrincipal user)
     {
         var (body, problem) = await JsonBody.ReadAsync<SourceRequest>(request);
@@ -62,7 +62,7 @@ internal static class SourcesApi
         }
     }
 
-    private static async Task<Results<Ok<SourceView>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+    private static async Task<Results<Ok<ScanSourceView>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
         string id, HttpRequest request, SourceStore store, CloudConfiguration configuration)
     {
         var (body, problem) = await JsonBody.ReadAsync<SourceRequest>(request);
@@ -93,7 +93,7 @@ internal static class SourcesApi
         await store.DeleteAsync(id, context.RequestAborted) ? TypedResults.NoContent() : NotFound(id);
 
     /// <summary>Asks for a scan now: 202 with the source; its <c>lastRun</c> shows the scan once a worker has started it.</summary>
-    private static async Task<Results<Accepted<SourceView>, ProblemHttpResult>> ScanAsync(string id, SourceStore store, ClaimsPrincipal user, HttpContext context)
+    private static async Task<Results<Accepted<ScanSourceView>, ProblemHttpResult>> ScanAsync(string id, SourceStore store, ClaimsPrincipal user, HttpContext context)
     {
         try
         {

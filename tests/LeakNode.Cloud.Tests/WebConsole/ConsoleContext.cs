@@ -32,9 +32,9 @@ internal sealed class ConsoleContext : IAsyncDisposable
 
     public NavigationManager Navigation => Bunit.Services.GetRequiredService<NavigationManager>();
 
-    public static async Task<ConsoleContext> StartAsync(string role)
+    public static async Task<ConsoleContext> StartAsync(string role, IDictionary<string, string?>? settings = null)
     {
-        var cloud = await CloudHarness.StartAsync();
+        var cloud = await CloudHarness.StartAsync(settings);
         var bunit = new BunitContext();
         bunit.JSInterop.Mode = JSRuntimeMode.Loose;
         bunit.Services.AddMudServices();
@@ -43,6 +43,7 @@ internal sealed class ConsoleContext : IAsyncDisposable
         bunit.Services.AddSingleton(cloud.Service<NodeRegistry>());
         bunit.Services.AddSingleton(cloud.Service<CloudConfiguration>());
         bunit.Services.AddSingleton(cloud.Service<LeakNode.Cloud.Notifications.IntegrationService>());
+        bunit.Services.AddSingleton(cloud.Service<LeakNode.Cloud.Sources.SourceStore>());
         bunit.AddAuthorization().SetAuthorized($"{role}@test.example").SetRoles(role);
         // As on a live circuit: the pages' periodic refresh runs too. (Last: the renderer locks the services.)
         bunit.Renderer.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
