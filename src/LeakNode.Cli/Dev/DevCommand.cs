@@ -142,6 +142,8 @@ internal static class DevCommand
                 ["Security:AdminKey"] = adminKey,
                 ["Security:AdminEmail"] = DevAdminEmail,
                 ["Security:AdminPassword"] = adminPassword,
+                // On one machine for trying it out, a source may be a folder or repository of this machine.
+                ["Scanning:AllowLocalPaths"] = "true",
             })
             .AddEnvironmentVariables(ConfigurationFiles.EnvironmentPrefix)
             .Build();
