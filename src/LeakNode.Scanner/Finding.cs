@@ -63,4 +63,11 @@ public sealed record Finding
 
     /// <summary>For an inventory hit: the id of the organisation's token that leaked.</summary>
     public string? TokenId { get; init; }
+
+    /// <summary>
+    /// For git history: whether the same secret is still in HEAD's tree (in the blob it was found in, or in any other
+    /// file of HEAD), so it is in every fresh clone, not only in history. False when it lives only in history (deleted
+    /// since, or only on another branch). Null for targets that are not a git history.
+    /// </summary>
+    public bool? AtHead { get; init; }
 }

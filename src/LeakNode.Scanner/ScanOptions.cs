@@ -25,6 +25,23 @@ public sealed class ScanOptions
     /// </summary>
     public bool NoGit { get; init; }
 
+    /// <summary>
+    /// For a git history scan: commits already scanned, typically the <see cref="ScanResult.GitHeads"/> of the previous
+    /// scan of the same repository. Only the commits not reachable from them are read, and of their blobs only those
+    /// that none of these commits' history holds. An id that is not a commit of the repository (force-pushed away,
+    /// garbage-collected, mistyped) is left out with a notice, never an error: the history it covered is then
+    /// scanned again. Default empty: the whole history.
+    /// </summary>
+    public IReadOnlyList<string> GitSince { get; init; } = [];
+
+    /// <summary>
+    /// For a clone URL: a folder to keep a bare mirror of the repository in, cloned the first time and fetched
+    /// (<c>--prune --force</c>) on every later scan, instead of a temporary clone deleted after the scan. A mirror git
+    /// cannot read or update is cloned again. A folder that holds anything but a git repository is refused, never
+    /// emptied. One scan at a time per folder. Null (default): a temporary clone.
+    /// </summary>
+    public string? GitMirrorDirectory { get; init; }
+
     /// <summary>Documents scanned at once. Default: one per processor.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 

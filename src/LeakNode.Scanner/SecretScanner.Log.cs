@@ -15,5 +15,8 @@ public sealed partial class SecretScanner
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Scan of {Target} done: {Documents} documents, {Bytes} bytes, {Findings} findings in {Milliseconds} ms")]
         public static partial void ScanDone(ILogger logger, string target, long documents, long bytes, int findings, long milliseconds);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Note: {Note}")]
+        public static partial void Noted(ILogger logger, string note);
     }
 }

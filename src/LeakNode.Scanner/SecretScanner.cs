@@ -29,6 +29,7 @@ public sealed partial class SecretScanner
     public async Task<ScanResult> ScanAsync(string target, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(target);
+        _notices.Clear();
         if (IsCloneUrl(target))
         {
             return await ScanCloneAsync(target, cancellationToken).ConfigureAwait(false);
@@ -44,7 +45,7 @@ public sealed partial class SecretScanner
         if (Directory.Exists(target) && !_options.NoGit && GitHistorySource.IsRepository(target))
         {
             Log.ScanStarted(_options.Logger, target, "git history");
-            return await RunAsync(target, GitItems(target, cancellationToken), strictArchive: false, cancellationToken).ConfigureAwait(false);
+            return await ScanGitAsync(target, target, cancellationToken).ConfigureAwait(false);
         }
         Log.ScanStarted(_options.Logger, target, Directory.Exists(target) ? "folder" : "file");
         var files = FileSystemSource.Enumerate(target, _options.Limits, _options.Detectors, _options.Statistics, Notice);
@@ -55,6 +56,7 @@ public sealed partial class SecretScanner
     public Task<ScanResult> ScanUrlsAsync(IReadOnlyList<Uri> urls, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(urls);
+        _notices.Clear();
         return ScanUrlsAsync(urls, $"{urls.Count} URLs", failOnError: false, cancellationToken);
     }
 
@@ -68,9 +70,9 @@ public sealed partial class SecretScanner
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(content);
-        var findings = new ConcurrentBag<Finding>();
+        var findings = new ConcurrentBag<FoundIn>();
         Process(new ScanItem(new Detection.DocumentOrigin(path), content), 0, null, findings, strictArchive: false);
-        return Order(findings);
+        return Order(findings.Select(f => f.Finding));
     }
 
     internal static bool IsCloneUrl(string target) =>
@@ -83,16 +85,44 @@ public sealed partial class SecretScanner
 
     private async Task<ScanResult> ScanCloneAsync(string url, CancellationToken cancellationToken)
     {
+        if (_options.GitMirrorDirectory is { } mirror)
+        {
+            var done = await Git.MirrorAsync(url, mirror, _options.Limits.CloneTimeout, Note, cancellationToken).ConfigureAwait(false);
+            Log.ScanStarted(_options.Logger, url, done == "fetched" ? "git mirror, fetched" : "git mirror, cloned");
+            return await ScanGitAsync(url, mirror, cancellationToken).ConfigureAwait(false);
+        }
         Log.ScanStarted(_options.Logger, url, "git clone");
         var directory = Path.Combine(Path.GetTempPath(), "leaknode-clone-" + Guid.NewGuid().ToString("N"));
         try
         {
             await Git.CloneMirrorAsync(url, directory, _options.Limits.CloneTimeout, cancellationToken).ConfigureAwait(false);
-            return await RunAsync(url, GitItems(directory, cancellationToken), strictArchive: false, cancellationToken).ConfigureAwait(false);
+            return await ScanGitAsync(url, directory, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             DeleteQuietly(directory);
+        }
+    }
+
+    /// <summary>
+    /// The history of <paramref name="repository"/>: the refs are read first (they are the result's heads), then the
+    /// history from them (less what <see cref="ScanOptions.GitSince"/> covers), then each finding is told whether its
+    /// secret is still at HEAD.
+    /// </summary>
+    private async Task<ScanResult> ScanGitAsync(string target, string repository, CancellationToken cancellationToken)
+    {
+        var snapshot = await GitHistorySource.SnapshotAsync(repository, _options.GitSince, SinceDropped, cancellationToken).ConfigureAwait(false);
+        var items = GitHistorySource.EnumerateAsync(
+            repository, snapshot, _options.Limits, _options.Detectors, _options.Statistics, Notice, Math.Max(1, _options.Parallelism), cancellationToken);
+        return await RunAsync(target, items, strictArchive: false, cancellationToken, async found =>
+        {
+            var marked = await GitHeadPresence.MarkAsync(repository, snapshot.Head, found, _options.Limits.MaxFileBytes, cancellationToken).ConfigureAwait(false);
+            return (marked, snapshot.Heads);
+        }).ConfigureAwait(false);
+
+        void SinceDropped(string commit)
+        {
+            Note($"commit {commit} given as already scanned is not a commit of {target} (force-pushed away or garbage-collected); ignored, and what it covered scanned again");
         }
     }
 
@@ -115,9 +145,6 @@ public sealed partial class SecretScanner
         }
     }
 
-    private IAsyncEnumerable<ScanItem> GitItems(string repository, CancellationToken cancellationToken) =>
-        GitHistorySource.EnumerateAsync(repository, _options.Limits, _options.Detectors, _options.Statistics, Notice, cancellationToken);
-
     private readonly ConcurrentQueue<string> _notices = new();
 
     private void Notice(string notice)
@@ -127,11 +154,20 @@ public sealed partial class SecretScanner
         Log.Skipped(_options.Logger, notice);
     }
 
-    private async Task<ScanResult> RunAsync(string target, IAsyncEnumerable<ScanItem> items, bool strictArchive, CancellationToken cancellationToken)
+    /// <summary>A notice about the scan itself rather than a skipped item (a mirror cloned again, a commit id ignored).</summary>
+    private void Note(string note)
+    {
+        _notices.Enqueue(note);
+        Log.Noted(_options.Logger, note);
+    }
+
+    /// <param name="finish">For git history: sets each finding's <see cref="Finding.AtHead"/> and names the heads scanned.</param>
+    private async Task<ScanResult> RunAsync(
+        string target, IAsyncEnumerable<ScanItem> items, bool strictArchive, CancellationToken cancellationToken,
+        Func<IReadOnlyCollection<FoundIn>, Task<(List<Finding> Findings, IReadOnlyList<string> Heads)>>? finish = null)
     {
         var clock = Stopwatch.StartNew();
-        _notices.Clear();
-        var findings = new ConcurrentBag<Finding>();
+        var findings = new ConcurrentBag<FoundIn>();
         var parallel = new ParallelOptions
         {
             MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism),
@@ -143,7 +179,17 @@ public sealed partial class SecretScanner
             return ValueTask.CompletedTask;
         }).ConfigureAwait(false);
 
-        var all = Order(findings);
+        IReadOnlyList<string> heads = [];
+        List<Finding> all;
+        if (finish is not null)
+        {
+            (var marked, heads) = await finish(findings).ConfigureAwait(false);
+            all = Order(marked);
+        }
+        else
+        {
+            all = Order(findings.Select(f => f.Finding));
+        }
         var suppressed = 0;
         if (_options.Baseline is { } baseline)
         {
@@ -157,11 +203,12 @@ public sealed partial class SecretScanner
             SuppressedByBaseline = suppressed,
             Notices = [.. _notices],
             Statistics = _options.Statistics,
+            GitHeads = heads,
             Duration = clock.Elapsed,
         };
     }
 
-    private void Process(ScanItem item, int depth, ArchiveBudget? budget, ConcurrentBag<Finding> findings, bool strictArchive)
+    private void Process(ScanItem item, int depth, ArchiveBudget? budget, ConcurrentBag<FoundIn> findings, bool strictArchive)
     {
         var format = ArchiveExpander.Detect(item.Content);
         if (format != ArchiveExpander.Format.None)
@@ -203,7 +250,7 @@ public sealed partial class SecretScanner
         _options.Statistics.AddFindings(found.Count);
         foreach (var finding in found)
         {
-            findings.Add(finding);
+            findings.Add(new FoundIn(finding, item.Origin.Blob));
         }
     }
 
@@ -242,15 +289,7 @@ public sealed partial class SecretScanner
     {
         try
         {
-            if (Directory.Exists(directory))
-            {
-                // git marks pack files read-only; clear that so the delete succeeds everywhere.
-                foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
-                {
-                    File.SetAttributes(file, FileAttributes.Normal);
-                }
-                Directory.Delete(directory, recursive: true);
-            }
+            Git.DeleteDirectory(directory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

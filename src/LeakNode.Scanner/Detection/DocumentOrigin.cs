@@ -13,4 +13,7 @@ public sealed record DocumentOrigin(string Path)
     public DateTimeOffset? Date { get; init; }
 
     public string? Message { get; init; }
+
+    /// <summary>For git history: the id of the blob the document was read from (the archive's blob, for an entry in it).</summary>
+    public string? Blob { get; init; }
 }

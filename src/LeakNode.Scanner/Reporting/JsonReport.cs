@@ -51,6 +51,10 @@ internal static class JsonReport
                 }
                 WriteOptional(json, "message", f.Message);
                 WriteOptional(json, "tokenId", f.TokenId);
+                if (f.AtHead is { } atHead)
+                {
+                    json.WriteBoolean("atHead", atHead);
+                }
                 json.WriteNumber("entropy", f.Entropy);
                 json.WriteString("fingerprint", f.Fingerprint);
                 json.WriteStartArray("tags");
@@ -62,6 +66,15 @@ internal static class JsonReport
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            if (result.GitHeads.Count > 0)
+            {
+                json.WriteStartArray("gitHeads");
+                foreach (var head in result.GitHeads)
+                {
+                    json.WriteStringValue(head);
+                }
+                json.WriteEndArray();
+            }
             json.WriteStartArray("notices");
             foreach (var notice in result.Notices)
             {

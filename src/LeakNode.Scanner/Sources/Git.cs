@@ -35,30 +35,153 @@ internal static class Git
         }
     }
 
-    /// <summary>Clones <paramref name="url"/> (all refs, as a mirror) into <paramref name="directory"/>.</summary>
-    public static async Task CloneMirrorAsync(string url, string directory, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The result of a short git command run to its end.</summary>
+    public readonly record struct Output(int ExitCode, string Text, string Error);
+
+    /// <summary>
+    /// Runs a short git command to its end, feeding it <paramref name="input"/> lines, and returns what it printed.
+    /// Standard input, output and error are served at once, so that a command that prints while it reads never
+    /// blocks on a full pipe.
+    /// </summary>
+    public static async Task<Output> RunAsync(string? workingDirectory, IEnumerable<string>? input, CancellationToken cancellationToken, params string[] arguments)
     {
-        using var process = Start(null, "clone", "--mirror", "--quiet", "--", url, directory);
-        process.StandardInput.Close();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var process = Start(workingDirectory, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         try
         {
-            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            foreach (var line in input ?? [])
+            {
+                await process.StandardInput.WriteAsync((line + "\n").AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The command ended before reading all its input; its exit code and error say why.
+        }
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            if (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            throw new ScanException($"cloning {url} took longer than {timeout.TotalSeconds:0} seconds");
+            Kill(process);
+            throw;
         }
-        if (process.ExitCode != 0)
+        return new Output(process.ExitCode, await stdout.ConfigureAwait(false), (await stderr.ConfigureAwait(false)).Trim());
+    }
+
+    /// <summary>Ends a git process and its children if it still runs; for clean-up paths, so it never throws.</summary>
+    public static void Kill(Process process)
+    {
+        try
         {
-            throw new ScanException($"could not clone {url}: {(await stderr.ConfigureAwait(false)).Trim()}");
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>Clones <paramref name="url"/> (all refs, as a mirror) into <paramref name="directory"/>.</summary>
+    public static Task CloneMirrorAsync(string url, string directory, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunTimedAsync(null, ["clone", "--mirror", "--quiet", "--", url, directory], timeout, $"cloning {url}", "could not clone " + url, cancellationToken);
+
+    /// <summary>
+    /// Keeps a bare mirror of <paramref name="url"/> in <paramref name="directory"/>: fetches into it when it is already
+    /// a mirror of that URL, clones it otherwise. A mirror git cannot read or update (a broken object store, a
+    /// half-written clone, HEAD or config overwritten) is cloned again beside it and swapped in, so a failed clone
+    /// leaves the old mirror where it was.
+    /// </summary>
+    /// <returns>What was done: <c>"fetched"</c> or <c>"cloned"</c>.</returns>
+    public static async Task<string> MirrorAsync(string url, string directory, TimeSpan timeout, Action<string> notice, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(directory);
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+        {
+            var origin = await RunAsync(null, null, cancellationToken, "--git-dir=" + full, "config", "--get", "remote.origin.url").ConfigureAwait(false);
+            var bare = await RunAsync(null, null, cancellationToken, "--git-dir=" + full, "rev-parse", "--is-bare-repository").ConfigureAwait(false);
+            if (origin.ExitCode == 0 && bare.ExitCode == 0 && origin.Text.Trim() == url && bare.Text.Trim() == "true")
+            {
+                try
+                {
+                    // A mirror's refspec is +refs/*:refs/*: --prune drops refs deleted upstream, --force takes
+                    // force-pushed ones as they are now.
+                    await RunTimedAsync(null, ["--git-dir=" + full, "fetch", "--prune", "--force", "--quiet", "origin"], timeout,
+                        $"fetching {url} into {full}", "could not update the mirror of " + url, cancellationToken).ConfigureAwait(false);
+                    return "fetched";
+                }
+                catch (ScanException e)
+                {
+                    notice($"{full}: the mirror of {url} could not be updated ({e.Message}); cloning it again");
+                }
+            }
+            else if (!LooksLikeGitDirectory(full))
+            {
+                // Never delete a folder that holds something else: the option may point at the wrong place.
+                throw new ScanException($"the mirror folder {full} is neither empty nor a git repository; it is left as it is");
+            }
+            else
+            {
+                notice($"{full}: not a readable mirror of {url} ({(origin.ExitCode != 0 ? origin.Error : "origin " + origin.Text.Trim())}); cloning it again");
+            }
+        }
+
+        var parent = Path.GetDirectoryName(full) ?? throw new ScanException($"the mirror folder {full} has no parent folder");
+        Directory.CreateDirectory(parent);
+        var fresh = Path.Combine(parent, Path.GetFileName(full) + ".cloning-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await CloneMirrorAsync(url, fresh, timeout, cancellationToken).ConfigureAwait(false);
+            DeleteDirectory(full);
+            Directory.Move(fresh, full);
+        }
+        finally
+        {
+            DeleteDirectory(fresh);
+        }
+        return "cloned";
+    }
+
+    private static bool LooksLikeGitDirectory(string directory) =>
+        File.Exists(Path.Combine(directory, "HEAD")) || Directory.Exists(Path.Combine(directory, "objects")) ||
+        Directory.Exists(Path.Combine(directory, "refs")) || File.Exists(Path.Combine(directory, "config"));
+
+    /// <summary>Deletes a folder and everything in it, clearing the read-only mark git puts on pack files.</summary>
+    public static void DeleteDirectory(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            File.SetAttributes(file, FileAttributes.Normal);
+        }
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private static async Task RunTimedAsync(string? workingDirectory, string[] arguments, TimeSpan timeout, string doing, string failure, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        Output result;
+        try
+        {
+            result = await RunAsync(workingDirectory, null, deadline.Token, arguments).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ScanException($"{doing} took longer than {timeout.TotalSeconds:0} seconds");
+        }
+        if (result.ExitCode != 0)
+        {
+            throw new ScanException($"{failure}: {result.Error}");
         }
     }
 }

