@@ -147,7 +147,7 @@ internal sealed partial class FindingIngest(LeakStore leaks, CloudConfiguration 
             + string.Create(CultureInfo.InvariantCulture, $" line {finding.Line}")
             + (finding.Commit is { } commit ? $", introduced by commit {commit}" : "")
             + (finding.Author is { } author ? $" ({author}" + (finding.Date is { } date ? $", {date.UtcDateTime:yyyy-MM-dd}" : "") + ")" : "")
-            + (finding.AtHead is false ? "; removed at HEAD, still in the history." : ".");
+            + (finding.AtHead is false ? "; not at HEAD (removed, or only on another branch), still in the history." : ".");
         var max = configuration.Limits.MaxDescriptionLength;
         return text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
     }

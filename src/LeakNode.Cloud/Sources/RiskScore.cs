@@ -12,7 +12,7 @@ internal sealed record RiskFacts(string Severity, string Kind, bool Inventory, s
 /// <item>the detector's severity is the base: critical 8, high 6, medium 4, low 2, info 1;</item>
 /// <item>a token of the organisation's inventory is live for certain: at least 9;</item>
 /// <item>found in a public place (github.com, gitlab.com, a paste site, a public web page): +1;</item>
-/// <item>still present at the repository's HEAD: +1 (removed, it still lives in history: +0);</item>
+/// <item>still present at the repository's HEAD: +1 (removed or only on another branch, it still lives in history: +0);</item>
 /// <item>introduced less than 30 days ago: +1 (likely still valid); more than a year ago: −1 (often rotated since).</item>
 /// </list>
 /// The result is clamped to 1–10.
@@ -50,7 +50,7 @@ internal static class RiskScore
         }
         else if (facts.AtHead is false)
         {
-            reasons.Add("removed at HEAD, still in history: +0");
+            reasons.Add("not at HEAD (removed, or only on another branch), still in history: +0");
         }
         if (facts.IntroducedAt is { } introduced)
         {
