@@ -93,6 +93,50 @@ public sealed class ScanWorkerTests
         Assert.Single(await FindingsApiTests.LeaksAsync(cloud.Admin));
     }
 
+    [Fact]
+    public async Task TwoReplicas_OverOneDatabase_ScanEachSourceOnce()
+    {
+        var secrets = new SecretFactory(23);
+        var folders = Enumerable.Range(0, 6).Select(_ => new TempFolder()).ToList();
+        try
+        {
+            foreach (var folder in folders)
+            {
+                folder.Write("app.env", "STRIPE_KEY=" + secrets.Tokens["stripe-live-secret-key"]() + "\n");
+            }
+            var settings = Fast;
+            settings["Scanning:PollInterval"] = "00:00:00.050";
+            await using var a = await CloudHarness.StartAsync(settings);
+            await using var b = await CloudHarness.StartAsync(settings, folder: a.Folder, adminKey: a.AdminKey);
+
+            var ids = new List<string>();
+            foreach (var folder in folders)
+            {
+                var (status, source) = await a.Admin.PostJsonAsync("/api/v1/sources", new { url = folder.Path, schedule = "manual" });
+                Assert.Equal(HttpStatusCode.Created, status);
+                ids.Add(source.Id());
+            }
+            foreach (var id in ids)
+            {
+                Assert.Equal("succeeded", (await LastRunAsync(b.Admin, id, null)).Str("status"));
+            }
+
+            // Each source was claimed by one replica and scanned once; each token is one leak.
+            foreach (var id in ids)
+            {
+                var (_, runs) = await b.Admin.GetJsonAsync($"/api/v1/sources/{id}/runs");
+                Assert.Equal(1, runs.GetArrayLength());
+            }
+            Assert.Equal(6, (await FindingsApiTests.LeaksAsync(a.Admin)).Count);
+            var scannedBy = new[] { a, b }.Select(r => r.Logs.Count(l => l.Contains("ScanWorker[8002]", StringComparison.Ordinal))).ToArray();
+            Assert.Equal(6, scannedBy.Sum());
+        }
+        finally
+        {
+            folders.ForEach(f => f.Dispose());
+        }
+    }
+
     /// <summary>Waits for a finished run other than <paramref name="previous"/>.</summary>
     private static async Task<JsonElement> LastRunAsync(HttpClient client, string sourceId, string? previous)
     {
