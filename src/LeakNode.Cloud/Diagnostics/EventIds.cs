@@ -64,4 +64,11 @@ internal static class EventIds
     public const int NotificationFailed = 6002;
     public const int NotificationWorkerFailed = 6003;
     public const int IntegrationChanged = 6010;
+
+    // Inventory: 8000s
+    public const int InventoryKeyCreated = 8000;
+    public const int InventoryAdded = 8001;
+    public const int InventoryRemoved = 8002;
+    public const int InventoryKeyHandedOut = 8003;
+    public const int InventoryDigestsHandedOut = 8004;
 }
