@@ -1,5 +1,7 @@
 using System.Data.Common;
+using System.Globalization;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using Dapper;
 using LeakNode.Cloud.Api;
@@ -26,6 +28,10 @@ internal sealed partial class InventoryStore(
     CloudDatabase database, InventoryKeyring keyring, CloudConfiguration configuration, TimeProvider clock, ILogger<InventoryStore> logger)
 {
     private const string DigestColumnsSql = "id, label, preview, token_length, span_start, windows, hmac";
+
+    // Rows an INSERT statement carries: 11 parameters a row, 5,500 a statement, well within SQLite's 32,766 and
+    // PostgreSQL's 65,535 bind parameters.
+    private const int InsertChunk = 500;
 
     /// <summary>
     /// Everything a scan needs to find the inventory's tokens: the inventory key and every digest made with it. Null
@@ -70,12 +76,11 @@ internal sealed partial class InventoryStore(
         var limit = configuration.Limits.MaxInventoryTokens;
         var (added, total) = await database.WriteAsync(async (connection, transaction) =>
         {
-            var inserted = await connection.ExecuteAsync(
-                """
-                INSERT INTO inventory_tokens (id, label, preview, fingerprint, token_length, span_start, windows, hmac, key_id, created_at, created_by)
-                VALUES (@Id, @Label, @Preview, @Fingerprint, @TokenLength, @SpanStart, @Windows, @Hmac, @KeyId, @CreatedAt, @CreatedBy)
-                ON CONFLICT (fingerprint) DO NOTHING
-                """, rows, transaction);
+            var inserted = 0;
+            foreach (var chunk in rows.Chunk(InsertChunk))
+            {
+                inserted += await InsertAsync(connection, transaction, chunk);
+            }
             var count = await CountAsync(connection, transaction);
             if (count > limit)
             {
@@ -165,6 +170,37 @@ internal sealed partial class InventoryStore(
             return count;
         }, cancellationToken);
         Log.DigestsHandedOut(logger, count, actor);
+    }
+
+    /// <summary>
+    /// Inserts rows with one statement; a fingerprint the table holds already is skipped (and not counted). One statement
+    /// of many rows rather than one per row: on PostgreSQL, 10,000 single-row inserts took 7 s, round trips all.
+    /// </summary>
+    private static Task<int> InsertAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<DigestRow> rows)
+    {
+        var sql = new StringBuilder(
+            "INSERT INTO inventory_tokens (id, label, preview, fingerprint, token_length, span_start, windows, hmac, key_id, created_at, created_by) VALUES ");
+        var parameters = new DynamicParameters();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var n = i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : ", ")
+               .Append($"(@id{n}, @label{n}, @preview{n}, @fingerprint{n}, @length{n}, @spanStart{n}, @windows{n}, @hmac{n}, @keyId{n}, @createdAt{n}, @createdBy{n})");
+            var row = rows[i];
+            parameters.Add("id" + n, row.Id);
+            parameters.Add("label" + n, row.Label, System.Data.DbType.String);
+            parameters.Add("preview" + n, row.Preview);
+            parameters.Add("fingerprint" + n, row.Fingerprint);
+            parameters.Add("length" + n, row.TokenLength);
+            parameters.Add("spanStart" + n, row.SpanStart);
+            parameters.Add("windows" + n, row.Windows);
+            parameters.Add("hmac" + n, row.Hmac);
+            parameters.Add("keyId" + n, row.KeyId);
+            parameters.Add("createdAt" + n, row.CreatedAt);
+            parameters.Add("createdBy" + n, row.CreatedBy);
+        }
+        sql.Append(" ON CONFLICT (fingerprint) DO NOTHING");
+        return connection.ExecuteAsync(sql.ToString(), parameters, transaction);
     }
 
     private static Task<long> CountAsync(DbConnection connection, DbTransaction transaction) =>

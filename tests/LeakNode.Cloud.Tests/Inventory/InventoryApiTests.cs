@@ -59,6 +59,22 @@ public sealed class InventoryApiTests
     }
 
     [Fact]
+    public async Task Post_MoreTokensThanOneInsertStatementHolds_AllKeptAndCounted()
+    {
+        // The store inserts 500 rows a statement: 1,201 tokens cross two chunk boundaries.
+        await using var cloud = await CloudHarness.StartAsync();
+        var tokens = _tokens.Next(1201);
+
+        var (status, result) = await cloud.Admin.PostJsonAsync(Endpoint, new { tokens });
+        var (_, again) = await cloud.Admin.PostJsonAsync(Endpoint, new { tokens = tokens[600..].Concat(_tokens.Next(10)).ToArray() });
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        AssertCounts(result, added: 1201, skipped: 0, total: 1201);
+        AssertCounts(again, added: 10, skipped: 601, total: 1211);
+        Assert.Equal(1211, (await cloud.Service<Cloud.Inventory.InventoryStore>().LoadWatchListAsync(CloudApi.Ct))?.TokenCount);
+    }
+
+    [Fact]
     public async Task Post_DigestsMadeOfflineWithTheKey_AcceptedAsTheSameTokens()
     {
         await using var cloud = await CloudHarness.StartAsync();
