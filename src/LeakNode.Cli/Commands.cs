@@ -14,5 +14,6 @@ internal static class Commands
         yield return CloudCommand.Create();
         yield return NodeCommand.Create();
         yield return ScanCommand.Create();
+        yield return Inventory.InventoryCommand.Create();
     }
 }

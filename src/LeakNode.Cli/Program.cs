@@ -16,8 +16,13 @@ if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAc
     {
         await Console.Error.WriteLineAsync(error.Message);
     }
-    var command = parse.CommandResult.Command == root ? "leaknode" : "leaknode " + parse.CommandResult.Command.Name;
-    await Console.Error.WriteLineAsync($"See: {command} --help");
+    // The whole path of a subcommand (leaknode inventory digest), not only its last word.
+    var names = new List<string>();
+    for (var result = parse.CommandResult; result is not null && result.Command != root; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+    {
+        names.Insert(0, result.Command.Name);
+    }
+    await Console.Error.WriteLineAsync($"See: {string.Join(' ', ["leaknode", .. names])} --help");
     return Commands.ErrorExitCode;
 }
 return await parse.InvokeAsync();

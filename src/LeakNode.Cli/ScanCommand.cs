@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LeakNode.Cli.Inventory;
 using LeakNode.Scanner;
 using LeakNode.Scanner.Baselines;
 using LeakNode.Scanner.Detection;
@@ -39,27 +40,43 @@ internal static class ScanCommand
         var noRedact = new Option<bool>("--no-redact") { Description = "Print secrets in full. By default every output shows a masked preview (ghp_…9f3a)." };
         var urls = new Option<FileInfo?>("--urls") { Description = "A file of http(s) URLs, one a line, to fetch and scan (pastes, raw files)." };
         var noGit = new Option<bool>("--no-git") { Description = "Scan a git repository's files on disk instead of its whole history." };
+        var inventory = new Option<FileInfo?>("--inventory")
+        {
+            Description = "The organisation's own tokens as digests (from `leaknode inventory digest`, or the cloud's GET /api/v1/inventory/digests): "
+                + "an exact hit is reported as kind inventory, critical.",
+        };
+        var inventoryKey = new Option<FileInfo?>("--inventory-key")
+        {
+            Description = "The inventory key file (`leaknode inventory key`), when the --inventory file does not hold the key.",
+        };
 
         var command = new Command("scan", "Scan a folder, file, archive, git repository (full history) or URLs for leaked tokens. Exit 0: nothing found, 1: leaks found, 2: error.")
         {
-            target, format, output, rules, baseline, writeBaseline, noRedact, urls, noGit,
+            target, format, output, rules, baseline, writeBaseline, noRedact, urls, noGit, inventory, inventoryKey,
         };
         command.SetAction((parse, cancellation) => RunAsync(
             new Request(
                 parse.GetValue(target), parse.GetValue(format), parse.GetValue(output), parse.GetValue(rules), parse.GetValue(baseline),
-                parse.GetValue(writeBaseline), parse.GetValue(noRedact), parse.GetValue(urls), parse.GetValue(noGit)),
+                parse.GetValue(writeBaseline), parse.GetValue(noRedact), parse.GetValue(urls), parse.GetValue(noGit), parse.GetValue(inventory),
+                parse.GetValue(inventoryKey)),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellation));
         return command;
     }
 
     private sealed record Request(
-        string? Target, string? Format, FileInfo? Output, FileInfo? Rules, FileInfo? Baseline, FileInfo? WriteBaseline, bool NoRedact, FileInfo? Urls, bool NoGit);
+        string? Target, string? Format, FileInfo? Output, FileInfo? Rules, FileInfo? Baseline, FileInfo? WriteBaseline, bool NoRedact, FileInfo? Urls, bool NoGit,
+        FileInfo? Inventory, FileInfo? InventoryKey);
 
     private static async Task<int> RunAsync(Request request, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
         if (request.Target is null == (request.Urls is null))
         {
             await stderr.WriteLineAsync("leaknode scan: give a TARGET or --urls FILE (one of them). See leaknode scan --help.");
+            return Commands.ErrorExitCode;
+        }
+        if (request.InventoryKey is not null && request.Inventory is null)
+        {
+            await stderr.WriteLineAsync("leaknode scan: --inventory-key goes with --inventory FILE (the digests it opens).");
             return Commands.ErrorExitCode;
         }
 
@@ -71,6 +88,7 @@ internal static class ScanCommand
             {
                 Detectors = request.Rules is null ? DetectorSet.BuiltIn : GitleaksConfig.Load(request.Rules.FullName).ToDetectorSet(),
                 Baseline = request.Baseline is null ? null : Baseline.Load(request.Baseline.FullName),
+                Inventory = request.Inventory is null ? null : InventoryFiles.LoadWatchList(request.Inventory.FullName, request.InventoryKey?.FullName),
                 NoGit = request.NoGit,
                 Statistics = statistics,
             };
@@ -83,6 +101,11 @@ internal static class ScanCommand
         catch (ScanException e)
         {
             await stderr.WriteLineAsync("leaknode scan: " + e.Message);
+            return Commands.ErrorExitCode;
+        }
+        catch (InventoryFileException e)
+        {
+            await stderr.WriteLineAsync("leaknode scan: --inventory: " + e.Message);
             return Commands.ErrorExitCode;
         }
         catch (GitleaksConfigException e)

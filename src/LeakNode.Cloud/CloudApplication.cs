@@ -6,6 +6,7 @@ using LeakNode.Cloud.Auth;
 using LeakNode.Cloud.Configuration;
 using LeakNode.Cloud.Diagnostics;
 using LeakNode.Cloud.Hosting;
+using LeakNode.Cloud.Inventory;
 using LeakNode.Cloud.Leaks;
 using LeakNode.Cloud.Nodes;
 using LeakNode.Cloud.Notifications;
@@ -258,6 +259,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton<IAttackStore>(sp => sp.GetRequiredService<AttackStore>());
         services.AddSingleton(ports);
         services.AddNotifications(settings);
+        services.AddInventory();
         services.AddSources(settings);
         services.AddApiKeyAuth();
         services.AddWebConsole(settings);
@@ -286,6 +288,7 @@ public sealed partial class CloudApplication : IAsyncDisposable
         api.MapApiKeysApi();
         api.MapAttacksApi();
         api.MapIntegrationsApi();
+        api.MapInventoryApi();
         api.MapSourcesApi();
         // ── Listen:Http: the console (cookie sign-in; /api/* above stays API-key only) ──
         app.MapWebConsole();

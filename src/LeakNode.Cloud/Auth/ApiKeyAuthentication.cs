@@ -82,6 +82,6 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        Results.Problem("this API key's role may not do this: changes need an admin key", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden")
+        Results.Problem("this API key's role may not do this: changes, and secrets such as the inventory key, need an admin key", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden")
             .ExecuteAsync(Context);
 }

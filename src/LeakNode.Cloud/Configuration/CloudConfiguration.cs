@@ -249,4 +249,13 @@ public sealed class LimitOptions
     /// (a delta folds the log, so older entries only cost disk).
     /// </summary>
     public int RuleChangeLogSize { get; set; } = 100_000;
+
+    /// <summary>Tokens or digests one <c>POST /api/v1/inventory</c> may carry. Default 10,000 (a few MB of digests).</summary>
+    public int MaxInventoryItemsPerRequest { get; set; } = 10_000;
+
+    /// <summary>
+    /// Tokens the inventory may hold. Default 1,000,000: a scan builds the node's matcher over all of them, about
+    /// 155 bytes a token (docs/DESIGN.md), so the default keeps a scan's watch list near 150 MB.
+    /// </summary>
+    public int MaxInventoryTokens { get; set; } = 1_000_000;
 }

@@ -138,6 +138,14 @@ internal sealed class CloudConfigurationValidator : IValidateOptions<CloudConfig
         {
             yield return problem;
         }
+        foreach (var problem in Range("Limits:MaxInventoryItemsPerRequest", limits.MaxInventoryItemsPerRequest, 1, 1_000_000))
+        {
+            yield return problem;
+        }
+        foreach (var problem in Range("Limits:MaxInventoryTokens", limits.MaxInventoryTokens, 1, Matching.MatcherLimits.Default.MaxTokens))
+        {
+            yield return problem;
+        }
         foreach (var problem in Notifications.NotificationOptionsValidator.Problems(options.Notifications))
         {
             yield return problem;

@@ -65,12 +65,19 @@ internal static class EventIds
     public const int NotificationWorkerFailed = 6003;
     public const int IntegrationChanged = 6010;
 
-    // Scan sources and findings: 8000s
-    public const int FindingsFiled = 8000;
-    public const int SourceScanStarted = 8001;
-    public const int SourceScanFinished = 8002;
-    public const int SourceScanFailed = 8003;
-    public const int SourceClaimLost = 8004;
-    public const int ScanWorkerFailed = 8005;
-    public const int SourceChanged = 8010;
+    // Inventory: 8000s
+    public const int InventoryKeyCreated = 8000;
+    public const int InventoryAdded = 8001;
+    public const int InventoryRemoved = 8002;
+    public const int InventoryKeyHandedOut = 8003;
+    public const int InventoryDigestsHandedOut = 8004;
+
+    // Scan sources and findings: 8100s
+    public const int FindingsFiled = 8100;
+    public const int SourceScanStarted = 8101;
+    public const int SourceScanFinished = 8102;
+    public const int SourceScanFailed = 8103;
+    public const int SourceClaimLost = 8104;
+    public const int ScanWorkerFailed = 8105;
+    public const int SourceChanged = 8110;
 }

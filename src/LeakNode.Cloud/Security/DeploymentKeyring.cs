@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Dapper;
 using LeakNode.Cloud.Storage;
 using LeakNode.Cloud.Sync;
 using LeakNode.Matching.Digests;
@@ -33,22 +32,8 @@ internal sealed class DeploymentKeyring : IDeploymentKeyring
     /// <exception cref="CryptographicException">The stored key does not open under this master key (a different <c>Security:MasterKey</c> or key file).</exception>
     public static async Task<(DeploymentKeyring Keyring, bool Created)> LoadOrCreateAsync(CloudDatabase database, SecretBox box, CancellationToken cancellationToken)
     {
-        return await database.WriteAsync(async (connection, transaction) =>
-        {
-            var sealedKey = await connection.ExecuteScalarAsync<string?>("SELECT value FROM meta WHERE name = @MetaName", new { MetaName }, transaction);
-            var created = false;
-            if (sealedKey is null)
-            {
-                var fresh = DigestKey.GenerateBytes();
-                sealedKey = box.Seal(fresh, Context);
-                CryptographicOperations.ZeroMemory(fresh);
-                // ON CONFLICT: another replica may have made one at the same moment; then theirs is read back below.
-                created = await connection.ExecuteAsync(
-                    "INSERT INTO meta (name, value) VALUES (@MetaName, @sealedKey) ON CONFLICT (name) DO NOTHING",
-                    new { MetaName, sealedKey }, transaction) == 1;
-                sealedKey = await connection.ExecuteScalarAsync<string>("SELECT value FROM meta WHERE name = @MetaName", new { MetaName }, transaction);
-            }
-            return (new DeploymentKeyring(box.Open(sealedKey!, Context)), created);
-        }, cancellationToken);
+        var (key, created) = await database.WriteAsync(
+            (connection, transaction) => SealedKeys.LoadOrCreateAsync(connection, transaction, box, MetaName, Context), cancellationToken);
+        return (new DeploymentKeyring(key), created);
     }
 }

@@ -198,6 +198,22 @@ internal static class SchemaMigrations
                 xml TEXT NOT NULL,
                 created_at BIGINT NOT NULL);
             """),
+        // The organisation's issued tokens as digests only: no sealed plaintext, unlike leak_tokens (the plaintext is
+        // reduced at once, or never sent). key_id names the inventory key the digest was made with.
+        (4, "token inventory", """
+            CREATE TABLE inventory_tokens (
+                id TEXT PRIMARY KEY,
+                label TEXT NULL,
+                preview TEXT NOT NULL,
+                fingerprint TEXT NOT NULL UNIQUE,
+                token_length INTEGER NOT NULL,
+                span_start INTEGER NOT NULL,
+                windows TEXT NOT NULL,
+                hmac TEXT NOT NULL,
+                key_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL)
+            """),
         (5, "scan sources and runs, computed risk reasons", """
             CREATE TABLE scan_sources (
                 id TEXT PRIMARY KEY,

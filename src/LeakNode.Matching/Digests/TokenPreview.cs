@@ -53,6 +53,30 @@ public static class TokenPreview
         return new string(text[..written]);
     }
 
+    /// <summary>
+    /// Whether <paramref name="preview"/> has the shape <see cref="Of"/> gives a preview: one of the public format
+    /// prefixes or nothing, an ellipsis, then at most <see cref="SuffixLength"/> printable ASCII characters. A digest
+    /// made elsewhere (an offline helper) brings its own preview; this check keeps such a preview from carrying more
+    /// of a token than one made here would.
+    /// </summary>
+    public static bool IsWellFormed(string? preview)
+    {
+        if (preview is null)
+        {
+            return false;
+        }
+        var ellipsis = preview.IndexOf('…', StringComparison.Ordinal);
+        if (ellipsis < 0)
+        {
+            return false;
+        }
+        var prefix = preview[..ellipsis];
+        var suffix = preview[(ellipsis + 1)..];
+        return (prefix.Length == 0 || PublicPrefixText.Contains(prefix, StringComparer.Ordinal))
+            && suffix.Length <= SuffixLength
+            && suffix.All(c => c is > (char)0x20 and < (char)0x7F);
+    }
+
     private static bool IsPrintableAscii(ReadOnlySpan<byte> bytes)
     {
         foreach (var b in bytes)

@@ -25,6 +25,11 @@ public sealed class AuthTests
         { "POST", "/api/v1/nodes" },
         { "POST", "/api/v1/nodes/nd_x/revoke" },
         { "POST", "/api/v1/api-keys" },
+        { "GET", "/api/v1/inventory" },
+        { "POST", "/api/v1/inventory" },
+        { "DELETE", "/api/v1/inventory/inv_x" },
+        { "GET", "/api/v1/inventory/key" },
+        { "GET", "/api/v1/inventory/digests" },
         { "GET", "/openapi/v1.json" },
     };
 

@@ -37,6 +37,8 @@ public sealed class CloudConfigurationTests
         var defaults = new CloudConfiguration();
         Assert.Equal(defaults.Listen.Http, configuration.Listen.Http);
         Assert.Equal(defaults.Limits.MaxExportRows, configuration.Limits.MaxExportRows);
+        Assert.Equal(defaults.Limits.MaxInventoryItemsPerRequest, configuration.Limits.MaxInventoryItemsPerRequest);
+        Assert.Equal(defaults.Limits.MaxInventoryTokens, configuration.Limits.MaxInventoryTokens);
         Assert.Equal(defaults.SqlitePath, configuration.SqlitePath);
         Assert.Null(configuration.Security.MasterKey);
     }
@@ -72,6 +74,8 @@ public sealed class CloudConfigurationTests
         { "Limits:DefaultPageSize", "600", "Limits:DefaultPageSize" },
         { "Limits:MaxPageSize", "many", "Limits:MaxPageSize" },
         { "Limits:RuleChangeLogSize", "0", "Limits:RuleChangeLogSize" },
+        { "Limits:MaxInventoryItemsPerRequest", "0", "Limits:MaxInventoryItemsPerRequest" },
+        { "Limits:MaxInventoryTokens", "5000000", "Limits:MaxInventoryTokens" },
         { "DataDir", " ", "DataDir" },
         { "Listen", "7070", "Listen" },
     };

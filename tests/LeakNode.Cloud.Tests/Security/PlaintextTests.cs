@@ -1,4 +1,3 @@
-using System.Text;
 using LeakNode.Cloud.Tests.Support;
 
 namespace LeakNode.Cloud.Tests.Security;
@@ -40,36 +39,18 @@ public sealed class PlaintextTests
         await cloud.Service<Cloud.Sync.IRuleFeed>().SnapshotAsync(CloudApi.Ct);
         await cloud.Service<Cloud.Sync.IRuleFeed>().DeltaAsync(0, CloudApi.Ct);
         await cloud.Cloud.StopAsync(CloudApi.Ct);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        var haystacks = new Dictionary<string, string>
-        {
-            ["logs"] = string.Join('\n', cloud.Logs),
-            ["answers"] = string.Join('\n', cloud.Responses),
-        };
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(cloud.Folder, "data")))
-        {
-            // Latin-1 keeps every byte as one char, so a UTF-8 token shows as its own bytes wherever it lies.
-            haystacks[Path.GetFileName(file)] = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file, CloudApi.Ct));
-        }
+        var haystacks = await Plaintext.HaystacksAsync(cloud);
         if (CloudHarness.PostgresServer is null)
         {
             Assert.Contains("cloud.db", haystacks.Keys);
         }
         else
         {
-            haystacks["database"] = await cloud.DumpPostgresAsync();
             Assert.Contains("lk_", haystacks["database"], StringComparison.Ordinal);
         }
         Assert.True(cloud.Responses.Count > 20);
         Assert.True(tokens.All.Count >= 20);
-        foreach (var token in tokens.All)
-        {
-            var latin1 = Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(token));
-            foreach (var (where, text) in haystacks)
-            {
-                Assert.False(text.Contains(where is "logs" or "answers" ? token : latin1, StringComparison.Ordinal), $"a plaintext token is in {where}");
-            }
-        }
+        Plaintext.AssertAbsent(tokens.All, haystacks);
     }
 }

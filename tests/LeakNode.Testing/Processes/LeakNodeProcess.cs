@@ -33,6 +33,43 @@ public sealed class LeakNodeProcess : IAsyncDisposable
 
     public static LeakNodeProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
+        var start = StartInfo(arguments, environment, workingDirectory);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var wrapper = new LeakNodeProcess(process);
+        process.OutputDataReceived += (_, line) => wrapper.Append(line.Data);
+        process.ErrorDataReceived += (_, line) => wrapper.Append(line.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return wrapper;
+    }
+
+    /// <summary>
+    /// Runs a command that ends by itself (<c>scan</c>, <c>inventory …</c>) to its end, and returns its exit code and
+    /// what it wrote to standard output and standard error, apart. Fails when it runs longer than <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(
+        IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? workingDirectory = null)
+    {
+        var list = arguments.ToList();
+        using var process = Process.Start(StartInfo(list, environment, workingDirectory))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new ProcessExpectationException($"leaknode {string.Join(' ', list)} did not end within {timeout}. Output:\n{await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string? workingDirectory)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -57,15 +94,7 @@ public sealed class LeakNodeProcess : IAsyncDisposable
                 start.Environment[key] = value;
             }
         }
-
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var wrapper = new LeakNodeProcess(process);
-        process.OutputDataReceived += (_, line) => wrapper.Append(line.Data);
-        process.ErrorDataReceived += (_, line) => wrapper.Append(line.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return wrapper;
+        return start;
     }
 
     private void Append(string? line)
