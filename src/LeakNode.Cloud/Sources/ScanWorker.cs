@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LeakNode.Cloud.Configuration;
+using LeakNode.Cloud.Inventory;
 using LeakNode.Cloud.Storage;
 using LeakNode.Scanner;
 using Microsoft.Extensions.Hosting;
@@ -146,7 +147,7 @@ internal sealed record SourceScanResult(IReadOnlyList<ScannedFinding> Findings, 
 /// heads the last scan saw, kept in a mirror clone; a web page or paste by fetching it; a local path as it is on disk.
 /// The organisation's inventory, when it has one, is watched for in every scan.
 /// </summary>
-internal sealed class SourceScanning(ScanningOptions options, CloudConfiguration configuration, ILogger<SourceScanning> logger)
+internal sealed class SourceScanning(ScanningOptions options, CloudConfiguration configuration, InventoryStore inventory, ILogger<SourceScanning> logger)
 {
     /// <summary>Where mirror clones live: <c>Scanning:WorkDir</c>, else <c>scans</c> under <c>DataDir</c>.</summary>
     public string WorkDir => string.IsNullOrWhiteSpace(options.WorkDir) ? Path.Combine(configuration.DataDir, "scans") : options.WorkDir;
@@ -157,6 +158,7 @@ internal sealed class SourceScanning(ScanningOptions options, CloudConfiguration
         var statistics = new ScanStatistics();
         var scanner = new SecretScanner(new ScanOptions
         {
+            Inventory = await inventory.LoadWatchListAsync(cancellationToken),
             Parallelism = options.Parallelism,
             Statistics = statistics,
             Logger = logger,

@@ -94,6 +94,26 @@ public sealed class ScanWorkerTests
     }
 
     [Fact]
+    public async Task InventoryToken_FoundByAScheduledScan_IsACriticalLeak()
+    {
+        await using var cloud = await CloudHarness.StartAsync(Fast);
+        // An in-house format no detector knows: only the inventory can find it.
+        var issued = "corp-svc-" + new SecretFactory(24).Chars("abcdefghijklmnopqrstuvwxyz0123456789", 32);
+        Assert.Equal(HttpStatusCode.Created, (await cloud.Admin.PostJsonAsync("/api/v1/inventory", new { tokens = new[] { issued }, label = "billing service" })).Status);
+        using var folder = new TempFolder();
+        folder.Write("notes/handover.md", $"the billing service key is {issued} until rotated\n");
+
+        var (_, source) = await cloud.Admin.PostJsonAsync("/api/v1/sources", new { url = folder.Path, schedule = "manual" });
+        var run = await LastRunAsync(cloud.Admin, source.Id(), null);
+
+        Assert.Equal(1, run.GetProperty("newLeaks").GetInt32());
+        var leak = Assert.Single(await FindingsApiTests.LeaksAsync(cloud.Admin));
+        Assert.True(leak.GetProperty("risk").GetProperty("score").GetInt32() >= 9);
+        Assert.Contains(leak.GetProperty("risk").GetProperty("reasons").EnumerateArray(), r => r.GetString()!.Contains("inventory", StringComparison.Ordinal));
+        Assert.Equal("notes/handover.md:1", Assert.Single(leak.GetProperty("sources").EnumerateArray()).Str("location"));
+    }
+
+    [Fact]
     public async Task TwoReplicas_OverOneDatabase_ScanEachSourceOnce()
     {
         var secrets = new SecretFactory(23);
@@ -128,7 +148,7 @@ public sealed class ScanWorkerTests
                 Assert.Equal(1, runs.GetArrayLength());
             }
             Assert.Equal(6, (await FindingsApiTests.LeaksAsync(a.Admin)).Count);
-            var scannedBy = new[] { a, b }.Select(r => r.Logs.Count(l => l.Contains("ScanWorker[8002]", StringComparison.Ordinal))).ToArray();
+            var scannedBy = new[] { a, b }.Select(r => r.Logs.Count(l => l.Contains("Sources.ScanWorker", StringComparison.Ordinal) && l.Contains(" finished in ", StringComparison.Ordinal))).ToArray();
             Assert.Equal(6, scannedBy.Sum());
         }
         finally
