@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -5,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LeakNode.Cli.Inventory;
 using LeakNode.Cloud.Inventory;
+using LeakNode.Cloud.Sources;
 using LeakNode.Scanner;
 
 namespace LeakNode.Cli;
@@ -51,6 +53,37 @@ internal sealed class CloudApiClient : IDisposable
         problem = $"--cloud: '{text}' is not an http:// or https:// URL (the cloud's REST address, e.g. http://127.0.0.1:7070)";
         return null;
     }
+
+    /// <summary>The <c>--cloud URL</c> and <c>--api-key KEY</c> options of every command that talks to the cloud.</summary>
+    public static (Option<string?> Cloud, Option<string?> ApiKey) Options(bool required) =>
+        (new Option<string?>("--cloud") { Description = "The cloud's REST address, e.g. http://127.0.0.1:7070.", Required = required },
+         new Option<string?>("--api-key")
+         {
+             Description = $"An admin API key of the cloud. Default: the {ApiKeyVariable} environment variable, which keeps the key out of shell history.",
+             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ApiKeyVariable),
+         });
+
+    /// <summary>A client for <c>--cloud</c> and <c>--api-key</c>, or null and the problem with them.</summary>
+    public static CloudApiClient? Connect(string cloud, string? apiKey, out string? problem)
+    {
+        if (ParseUrl(cloud, out problem) is not { } url)
+        {
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(apiKey))
+        {
+            problem = $"--api-key KEY (or the {ApiKeyVariable} environment variable) is required with --cloud: an admin API key";
+            return null;
+        }
+        return new CloudApiClient(url, apiKey.Trim());
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/findings</c> (admin): a scan's findings, which the cloud files as leaks. The secrets travel to
+    /// the cloud (it needs them to block the tokens) and are sealed there at once.
+    /// </summary>
+    public Task<FindingsResult> FileFindingsAsync(FindingsRequest request, CancellationToken cancellationToken) =>
+        SendAsync<FindingsResult>(HttpMethod.Post, "api/v1/findings", request, cancellationToken);
 
     /// <summary><c>GET /api/v1/inventory/key</c> (admin): the inventory key, for digesting tokens offline.</summary>
     public Task<InventoryKeyView> GetInventoryKeyAsync(CancellationToken cancellationToken) =>

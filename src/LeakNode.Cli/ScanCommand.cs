@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using LeakNode.Cli.Inventory;
+using LeakNode.Cloud.Sources;
 using LeakNode.Scanner;
 using LeakNode.Scanner.Baselines;
 using LeakNode.Scanner.Detection;
@@ -50,22 +51,26 @@ internal static class ScanCommand
             Description = "The inventory key file (`leaknode inventory key`), when the --inventory file does not hold the key.",
         };
 
+        var (cloud, apiKey) = CloudApiClient.Options(required: false);
+        cloud.Description = "Report the findings to this cloud (its REST address): new tokens become open leaks, known ones add this place to their leak. "
+            + "The cloud's inventory is watched for too, unless --inventory is given.";
+
         var command = new Command("scan", "Scan a folder, file, archive, git repository (full history) or URLs for leaked tokens. Exit 0: nothing found, 1: leaks found, 2: error.")
         {
-            target, format, output, rules, baseline, writeBaseline, noRedact, urls, noGit, inventory, inventoryKey,
+            target, format, output, rules, baseline, writeBaseline, noRedact, urls, noGit, inventory, inventoryKey, cloud, apiKey,
         };
         command.SetAction((parse, cancellation) => RunAsync(
             new Request(
                 parse.GetValue(target), parse.GetValue(format), parse.GetValue(output), parse.GetValue(rules), parse.GetValue(baseline),
                 parse.GetValue(writeBaseline), parse.GetValue(noRedact), parse.GetValue(urls), parse.GetValue(noGit), parse.GetValue(inventory),
-                parse.GetValue(inventoryKey)),
+                parse.GetValue(inventoryKey), parse.GetValue(cloud), parse.GetValue(apiKey)),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellation));
         return command;
     }
 
     private sealed record Request(
         string? Target, string? Format, FileInfo? Output, FileInfo? Rules, FileInfo? Baseline, FileInfo? WriteBaseline, bool NoRedact, FileInfo? Urls, bool NoGit,
-        FileInfo? Inventory, FileInfo? InventoryKey);
+        FileInfo? Inventory, FileInfo? InventoryKey, string? Cloud, string? ApiKey);
 
     private static async Task<int> RunAsync(Request request, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
@@ -80,6 +85,24 @@ internal static class ScanCommand
             return Commands.ErrorExitCode;
         }
 
+        CloudApiClient? cloud = null;
+        if (request.Cloud is not null)
+        {
+            cloud = CloudApiClient.Connect(request.Cloud, request.ApiKey, out var problem);
+            if (cloud is null)
+            {
+                await stderr.WriteLineAsync("leaknode scan: " + problem);
+                return Commands.ErrorExitCode;
+            }
+        }
+        using (cloud)
+        {
+            return await ScanAsync(request, cloud, stdout, stderr, cancellation);
+        }
+    }
+
+    private static async Task<int> ScanAsync(Request request, CloudApiClient? cloud, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    {
         ScanResult result;
         var statistics = new ScanStatistics();
         try
@@ -88,7 +111,9 @@ internal static class ScanCommand
             {
                 Detectors = request.Rules is null ? DetectorSet.BuiltIn : GitleaksConfig.Load(request.Rules.FullName).ToDetectorSet(),
                 Baseline = request.Baseline is null ? null : Baseline.Load(request.Baseline.FullName),
-                Inventory = request.Inventory is null ? null : InventoryFiles.LoadWatchList(request.Inventory.FullName, request.InventoryKey?.FullName),
+                Inventory = request.Inventory is not null ? InventoryFiles.LoadWatchList(request.Inventory.FullName, request.InventoryKey?.FullName)
+                    : cloud is not null ? await cloud.GetInventoryAsync(cancellation)
+                    : null,
                 NoGit = request.NoGit,
                 Statistics = statistics,
             };
@@ -106,6 +131,11 @@ internal static class ScanCommand
         catch (InventoryFileException e)
         {
             await stderr.WriteLineAsync("leaknode scan: --inventory: " + e.Message);
+            return Commands.ErrorExitCode;
+        }
+        catch (CloudApiException e)
+        {
+            await stderr.WriteLineAsync("leaknode scan: --cloud: " + e.Message);
             return Commands.ErrorExitCode;
         }
         catch (GitleaksConfigException e)
@@ -141,7 +171,53 @@ internal static class ScanCommand
             await stderr.WriteLineAsync("leaknode scan: cannot write the report: " + e.Message);
             return Commands.ErrorExitCode;
         }
+        if (cloud is not null)
+        {
+            try
+            {
+                await FileFindingsAsync(cloud, request, result, stderr, cancellation);
+            }
+            catch (CloudApiException e)
+            {
+                await stderr.WriteLineAsync("leaknode scan: --cloud: the report is written, but the findings were not all filed: " + e.Message);
+                return Commands.ErrorExitCode;
+            }
+        }
         return result.Findings.Count > 0 ? LeaksFoundExitCode : 0;
+    }
+
+    /// <summary>Findings a request at most: well under the cloud's default <c>Scanning:MaxFindingsPerRequest</c>.</summary>
+    private const int FindingsPerRequest = 1000;
+
+    /// <summary>
+    /// Files the findings in the cloud (<c>POST /api/v1/findings</c>), in parts, each named by the place it was found:
+    /// a repository by its remote URL when it has one, a fetched document by its URL, else the scanned path.
+    /// </summary>
+    private static async Task FileFindingsAsync(CloudApiClient cloud, Request request, ScanResult result, TextWriter stderr, CancellationToken cancellation)
+    {
+        if (result.Findings.Count == 0)
+        {
+            await stderr.WriteLineAsync($"cloud {cloud.Cloud}: nothing to file");
+            return;
+        }
+        var place = request.Urls is null ? CloudTarget.Of(request.Target!) : null;
+        var (findings, ignored, created, updated) = (0, 0, 0, 0);
+        var leaks = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in result.Findings.GroupBy(f => place ?? f.Path))
+        {
+            foreach (var part in group.Chunk(FindingsPerRequest))
+            {
+                var filed = await cloud.FileFindingsAsync(
+                    new FindingsRequest(group.Key, null, part.Select(f => new FindingRequest(
+                        f.Secret, f.RuleId, f.Kind, f.Severity.ToString().ToLowerInvariant(), f.Path, f.StartLine, f.Commit, f.Author, f.Date, f.AtHead,
+                        f.RuleId == InventoryWatchList.RuleId)).ToList()),
+                    cancellation);
+                (findings, ignored, created, updated) = (findings + filed.Findings, ignored + filed.Ignored, created + filed.NewLeaks, updated + filed.UpdatedLeaks);
+                leaks.UnionWith(filed.LeakIds);
+            }
+        }
+        var line = string.Create(CultureInfo.InvariantCulture, $"cloud {cloud.Cloud}: {findings} findings filed in {leaks.Count} leaks: {created} new, {updated} updated");
+        await stderr.WriteLineAsync(ignored > 0 ? line + string.Create(CultureInfo.InvariantCulture, $", {ignored} ignored (not a token the cloud can watch)") : line);
     }
 
     private static ReportFormat ChooseFormat(string? format, FileInfo? output)

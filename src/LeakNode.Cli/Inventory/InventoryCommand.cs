@@ -29,7 +29,7 @@ internal static class InventoryCommand
 
     private static Command CreateKey()
     {
-        var (cloud, apiKey) = CloudOptions(required: true);
+        var (cloud, apiKey) = CloudApiClient.Options(required: true);
         var output = new Option<FileInfo>("--output", "-o") { Description = "Where to write the key file (owner-only permissions). It is as secret as the tokens.", Required = true };
         var command = new Command("key", "Fetch the inventory key from the cloud (admin API key) into a file, for `inventory digest --key-file` on a machine without access to the cloud.")
         {
@@ -43,7 +43,7 @@ internal static class InventoryCommand
     private static Command CreateDigest()
     {
         var source = TokensArgument();
-        var (cloud, apiKey) = CloudOptions(required: false);
+        var (cloud, apiKey) = CloudApiClient.Options(required: false);
         var keyFile = new Option<FileInfo?>("--key-file") { Description = "The inventory key from a file written by `leaknode inventory key`, instead of fetching it with --cloud." };
         var label = LabelOption();
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write the digests (JSON: the body POST /api/v1/inventory takes) to FILE instead of standard output." };
@@ -66,7 +66,7 @@ internal static class InventoryCommand
     private static Command CreateAdd()
     {
         var source = TokensArgument();
-        var (cloud, apiKey) = CloudOptions(required: true);
+        var (cloud, apiKey) = CloudApiClient.Options(required: true);
         var label = LabelOption();
         var command = new Command("add", "Digest tokens (one a line) on this machine and post the digests to the cloud's inventory: `inventory digest --upload` in one word.")
         {
@@ -88,20 +88,12 @@ internal static class InventoryCommand
     private static Option<string?> LabelOption() =>
         new("--label") { Description = "What these tokens are (ci-deploy-keys, partner-api); shown in the cloud's inventory list." };
 
-    private static (Option<string?> Cloud, Option<string?> ApiKey) CloudOptions(bool required) =>
-        (new Option<string?>("--cloud") { Description = "The cloud's REST address, e.g. http://127.0.0.1:7070.", Required = required },
-         new Option<string?>("--api-key")
-         {
-             Description = $"An admin API key of the cloud. Default: the {CloudApiClient.ApiKeyVariable} environment variable, which keeps the key out of shell history.",
-             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(CloudApiClient.ApiKeyVariable),
-         });
-
     private sealed record DigestRequest(string Source, string? Cloud, string? ApiKey, FileInfo? KeyFile, string? Label, FileInfo? Output, bool Upload);
 
     private static async Task<int> KeyAsync(string cloud, string? apiKey, FileInfo output, TextWriter stderr, CancellationToken cancellation)
     {
         const string Name = "leaknode inventory key";
-        if (Connect(cloud, apiKey, out var problem) is not { } client)
+        if (CloudApiClient.Connect(cloud, apiKey, out var problem) is not { } client)
         {
             return await FailAsync(stderr, Name, problem!);
         }
@@ -139,7 +131,7 @@ internal static class InventoryCommand
         CloudApiClient? client = null;
         if (request.Cloud is not null)
         {
-            client = Connect(request.Cloud, request.ApiKey, out var problem);
+            client = CloudApiClient.Connect(request.Cloud, request.ApiKey, out var problem);
             if (client is null)
             {
                 return await FailAsync(stderr, command, problem!);
@@ -203,20 +195,6 @@ internal static class InventoryCommand
             total = result.Total;
         }
         return (added, skipped, total);
-    }
-
-    private static CloudApiClient? Connect(string cloud, string? apiKey, out string? problem)
-    {
-        if (CloudApiClient.ParseUrl(cloud, out problem) is not { } url)
-        {
-            return null;
-        }
-        if (string.IsNullOrWhiteSpace(apiKey))
-        {
-            problem = $"--api-key KEY (or the {CloudApiClient.ApiKeyVariable} environment variable) is required with --cloud: an admin API key";
-            return null;
-        }
-        return new CloudApiClient(url, apiKey.Trim());
     }
 
     private static async Task<int> FailAsync(TextWriter stderr, string command, string message)

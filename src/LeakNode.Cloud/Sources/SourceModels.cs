@@ -155,6 +155,12 @@ public static class SourceKinds
         };
     }
 
+    /// <summary>A URL without its user and password: a clone URL with a token in it must not become a leak's source.</summary>
+    public static string WithoutCredentials(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 && !uri.IsFile
+            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
+            : url;
+
     /// <summary>Whether the kind is read with git (a clone URL or a repository path).</summary>
     public static bool IsGit(string kind) => kind is Git or GitHub or GitLab or Bitbucket;
 

@@ -193,13 +193,7 @@ internal static class SourceValidation
         {
             return null;
         }
-        var url = StripCredentials(target!);
+        var url = SourceKinds.WithoutCredentials(target!);
         return (kind ?? SourceKinds.FromUrl(url), url, findings);
     }
-
-    /// <summary>A URL without its user and password: a clone URL with a token in it must not become a leak's source.</summary>
-    public static string StripCredentials(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 && !uri.IsFile
-            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
-            : url;
 }
