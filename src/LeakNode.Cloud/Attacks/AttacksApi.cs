@@ -80,7 +80,7 @@ internal static class AttacksApi
         return null;
     }
 
-    private static string Cursor((long Time, string Id) key) =>
+    internal static string Cursor((long Time, string Id) key) =>
         Ids.Base64Url(Encoding.UTF8.GetBytes(key.Time.ToString(CultureInfo.InvariantCulture) + ":" + key.Id));
 
     private static (long, string)? ParseCursor(string cursor)
