@@ -23,7 +23,7 @@ internal sealed record AttackMaintenanceResult(IReadOnlyList<string> Created, IR
 /// The upkeep of attack events, every <c>Storage:Attacks:MaintenanceInterval</c>: on PostgreSQL it creates the day
 /// partitions of the next <c>PartitionDaysAhead</c> days and drops those past retention; on both it deletes, in small
 /// batches, the events past retention that are not in a partition of their own (all of them on SQLite), and their
-/// hourly counts.
+/// day and hour counts.
 /// </summary>
 /// <remarks>
 /// One replica runs it at a time, and once an interval across all: a run starts by claiming the <c>attacks</c> row of

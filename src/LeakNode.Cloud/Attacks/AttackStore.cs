@@ -35,7 +35,7 @@ internal sealed record AttackFilter(string? Type, string? LeakId, string? Action
 /// (SQLite) or sent in batches (PostgreSQL), and <c>ON CONFLICT DO NOTHING</c> on the event's key so that a resent
 /// batch stores nothing twice (the key is the id, and on PostgreSQL's partitioned table the id and time, which a
 /// resend carries unchanged: <see cref="AttackPartitions"/>). The same transaction counts the batch's attempts per
-/// leak for notifications (<see cref="AttemptWatch"/>) and per hour in <c>attack_hours</c> (<see cref="AttackCounts"/>),
+/// leak for notifications (<see cref="AttemptWatch"/>) and per day and hour for exact totals (<see cref="AttackCounts"/>),
 /// per distinct key of the batch, never per event.
 /// </summary>
 internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch attempts, NotificationOutbox outbox, TimeProvider clock, ILogger<AttackStore> logger)
@@ -124,15 +124,15 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
                 async (connection, transaction) =>
                 {
                     var tally = new AttemptTally();
-                    var hours = new AttackCounts.Tally();
+                    var eventCounts = new AttackCounts.Tally();
                     var counts = new int[group.Count];
                     for (var i = 0; i < group.Count; i++)
                     {
                         counts[i] = connection is Npgsql.NpgsqlConnection postgres
-                            ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, group[i].NodeId, group[i].Events, received, tally, hours)
-                            : InsertPrepared(connection, transaction, group[i].NodeId, group[i].Events, received, tally, hours);
+                            ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, group[i].NodeId, group[i].Events, received, tally, eventCounts)
+                            : InsertPrepared(connection, transaction, group[i].NodeId, group[i].Events, received, tally, eventCounts);
                     }
-                    await AttackCounts.AddAsync(connection, transaction, hours);
+                    await AttackCounts.AddAsync(connection, transaction, eventCounts);
                     return (counts, await attempts.RecordAsync(connection, transaction, tally));
                 },
                 CancellationToken.None);
@@ -169,7 +169,7 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
     /// <summary>SQLite: one prepared statement executed per row; parsing the statement is most of an insert's cost there.</summary>
     private static int InsertPrepared(
         DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received, AttemptTally tally,
-        AttackCounts.Tally hours)
+        AttackCounts.Tally eventCounts)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -194,7 +194,7 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
             if (command.ExecuteNonQuery() > 0)
             {
                 count++;
-                Stored(values, tally, hours);
+                Stored(values, tally, eventCounts);
             }
         }
         return count;
@@ -203,7 +203,7 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
     /// <summary>PostgreSQL: the rows travel in batches of one round trip each; a round trip a row would cost more than the insert.</summary>
     private static int InsertBatched(
         Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received,
-        AttemptTally tally, AttackCounts.Tally hours)
+        AttemptTally tally, AttackCounts.Tally eventCounts)
     {
         var count = 0;
         foreach (var chunk in events.Chunk(1000))
@@ -226,18 +226,18 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
                 if (batch.BatchCommands[row].RecordsAffected > 0)
                 {
                     count++;
-                    Stored(rows[row], tally, hours);
+                    Stored(rows[row], tally, eventCounts);
                 }
             }
         }
         return count;
     }
 
-    /// <summary>Counts a stored event (its values in <see cref="Parameters"/> order) for notifications and for the hourly counts.</summary>
-    private static void Stored(object[] values, AttemptTally tally, AttackCounts.Tally hours)
+    /// <summary>Counts a stored event (its values in <see cref="Parameters"/> order) for notifications and for the day and hour counts.</summary>
+    private static void Stored(object[] values, AttemptTally tally, AttackCounts.Tally eventCounts)
     {
         tally.Add((string)values[4], (long)values[3]);
-        hours.Add((long)values[3], (string)values[4], (string)values[8], (string)values[2]);
+        eventCounts.Add((long)values[3], (string)values[4], (string)values[8], (string)values[2]);
     }
 
     /// <summary>An event's column values in <see cref="Parameters"/> order, each field cut to its limit.</summary>
@@ -318,8 +318,8 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
 
     /// <summary>
     /// Events per time slot, for the console's charts: <paramref name="slots"/> slots of <paramref name="slot"/> from
-    /// <paramref name="from"/>: from the hourly counts when the slots fall on whole hours (the console's hourly and
-    /// daily charts), else counted over the events by the database (integer division of the time, the same on SQLite
+    /// <paramref name="from"/>: from the day or hour counts when the slots fall on whole hours (the console's hourly
+    /// and daily charts), else counted over the events by the database (integer division of the time, the same on SQLite
     /// and PostgreSQL).
     /// </summary>
     public Task<long[]> HistogramAsync(AttackFilter filter, DateTimeOffset from, TimeSpan slot, int slots, CancellationToken cancellationToken) =>
@@ -327,9 +327,9 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
         {
             var start = from.ToUnixTimeMilliseconds();
             var width = Math.Max(1, (long)slot.TotalMilliseconds);
-            if (await AttackCounts.HistogramAsync(connection, transaction, filter, start, width, slots) is { } fromHours)
+            if (await AttackCounts.HistogramAsync(connection, transaction, filter, start, width, slots) is { } fromCounts)
             {
-                return fromHours;
+                return fromCounts;
             }
             var where = new StringBuilder(" WHERE 1 = 1");
             var parameters = new DynamicParameters();

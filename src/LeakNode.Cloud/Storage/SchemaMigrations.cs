@@ -199,7 +199,7 @@ internal static class SchemaMigrations
                 created_at BIGINT NOT NULL);
             """),
         // 4 and 5 belong to other branches (inventory, scan sources): the list may have gaps.
-        (6, "attack events: hourly counts, retention upkeep; PostgreSQL: partitioned by day", """
+        (6, "attack events: day and hour counts, retention upkeep; PostgreSQL: partitioned by day", """
             DROP INDEX ix_attacks_leak;
             CREATE INDEX ix_attacks_leak ON attacks (leak_id, occurred_at, id);
             """ + AttackCountsSql),
@@ -219,12 +219,24 @@ internal static class SchemaMigrations
     };
 
     /// <summary>
-    /// Attack events counted per hour, leak, action and type (<c>attack_hours</c>, kept by ingest in the same
-    /// transaction, filled here from the events already stored): lists answer an exact total and the console its
-    /// charts from a few thousand rows instead of a count over millions. And the claim row that makes one replica at
-    /// a time run the attack maintenance (retention, partitions).
+    /// Attack events counted per UTC day and per hour, leak, action and type (<c>attack_days</c>, <c>attack_hours</c>:
+    /// kept by ingest in the same transaction, filled here from the events already stored): lists answer an exact
+    /// total and the console its charts from a few thousand rows instead of a count over millions
+    /// (<c>Attacks/AttackCounts.cs</c>). And the claim row that makes one replica at a time run the attack maintenance
+    /// (retention, partitions).
     /// </summary>
     private const string AttackCountsSql = """
+
+        CREATE TABLE attack_days (
+            day BIGINT NOT NULL,
+            leak_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            PRIMARY KEY (day, leak_id, action, event_type));
+        CREATE INDEX ix_attack_days_leak ON attack_days (leak_id, day);
+        INSERT INTO attack_days (day, leak_id, action, event_type, events)
+            SELECT occurred_at / 86400000, leak_id, action, event_type, COUNT(*) FROM attacks GROUP BY occurred_at / 86400000, leak_id, action, event_type;
 
         CREATE TABLE attack_hours (
             hour BIGINT NOT NULL,

@@ -107,6 +107,7 @@ public sealed class AttackMaintenanceTests
         Assert.Equal(kept.Count, await TotalAsync(cloud));
         Assert.Equal(1, await TotalAsync(cloud, "&leakId=lk_b"));
         Assert.Equal(0, await ReadAsync<long>(cloud, "SELECT COUNT(*) FROM attack_hours WHERE hour < @hour", new { hour = cutoff.ToUnixTimeMilliseconds() / AttackCounts.HourMs }));
+        Assert.Equal(0, await ReadAsync<long>(cloud, "SELECT COUNT(*) FROM attack_days WHERE day < @day", new { day = cutoff.ToUnixTimeMilliseconds() / AttackPartitions.DayMs }));
         if (CloudHarness.PostgresServer is null)
         {
             Assert.Equal(old.Count, result.Deleted);
