@@ -257,6 +257,8 @@ public sealed partial class CloudApplication : IAsyncDisposable
         services.AddSingleton<INodeRegistry>(sp => sp.GetRequiredService<NodeRegistry>());
         services.AddSingleton<AttackStore>();
         services.AddSingleton<IAttackStore>(sp => sp.GetRequiredService<AttackStore>());
+        services.AddSingleton<AttackMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<AttackMaintenance>());
         services.AddSingleton(ports);
         services.AddNotifications(settings);
         services.AddInventory();

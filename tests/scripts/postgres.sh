@@ -52,9 +52,13 @@ postgres_start() {
   postgres_as "$postgres_binaries/initdb" -D "$postgres_dir/data" -U postgres --auth=trust --encoding=UTF8 --no-sync >"$postgres_dir/initdb.log" 2>&1 \
     || { echo "test.sh: initdb failed:" >&2; cat "$postgres_dir/initdb.log" >&2; return 1; }
   # fsync off: a test cluster that is thrown away needs no durability, and the tests create and drop many databases.
+  # LEAKNODE_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync, synchronous_commit, full_page_writes on): what the
+  # benchmarks measure on (bench/README.md).
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${LEAKNODE_PG_DURABLE:-}" = "1" ] && durability=""
   postgres_as "$postgres_binaries/pg_ctl" -D "$postgres_dir/data" -l "$postgres_dir/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $postgres_dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" start >/dev/null \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $postgres_dir $durability -c max_connections=300" start >/dev/null \
     || { echo "test.sh: PostgreSQL did not start:" >&2; cat "$postgres_dir/server.log" >&2; return 1; }
   export LEAKNODE_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
-  echo "test.sh: PostgreSQL $("$postgres_binaries/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (throwaway, $postgres_dir)"
+  echo "test.sh: PostgreSQL $("$postgres_binaries/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (throwaway, $postgres_dir${durability:+, fsync off})"
 }

@@ -15,7 +15,8 @@ namespace LeakNode.Benchmarks.Propagation;
 
 /// <summary>
 /// <c>propagation</c>: how fast a change made through the REST API is in force on every node, and how many attack
-/// events a second the cloud stores. A real cloud (SQLite in a temporary folder, both listeners on loopback) and
+/// events a second the cloud stores. A real cloud (SQLite in a temporary folder, then, with a server given, PostgreSQL
+/// in a database made for the run; both listeners on loopback) and
 /// real gRPC clients as nodes, each on its own HTTP/2 connection as separate machines would be.
 /// </summary>
 /// <remarks>
@@ -26,49 +27,51 @@ namespace LeakNode.Benchmarks.Propagation;
 /// </remarks>
 internal static class PropagationBenchmark
 {
-    public static async Task RunAsync(int[] nodeCounts, int rounds, int eventStreams, int eventsPerStream, int batchSize)
+    /// <param name="postgres">A PostgreSQL server (Npgsql connection string) to run on too, after SQLite, in a database made for the run; null: SQLite only.</param>
+    public static async Task RunAsync(int[] nodeCounts, int rounds, int eventStreams, int eventsPerStream, int batchSize, string? postgres)
     {
-        var folder = Directory.CreateTempSubdirectory("leaknode-propagation-");
-        try
+        var propagation = new List<string>();
+        var ingest = new List<string>();
+        string?[] servers = postgres is null ? [null] : [null, postgres];
+        foreach (var server in servers)
         {
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Listen:Http"] = "http://127.0.0.1:0",
-                ["Listen:Grpc"] = "http://127.0.0.1:0",
-                ["DataDir"] = folder.FullName,
-            }).Build();
+            await using var scratch = await ScratchDatabase.CreateAsync(server);
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(scratch.Settings()).Build();
             await using var cloud = await CloudApplication.StartAsync(configuration, logging => logging.SetMinimumLevel(LogLevel.Warning));
             using var api = new HttpClient { BaseAddress = cloud.HttpUrl, Timeout = TimeSpan.FromMinutes(1) };
             api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cloud.BootstrapAdminKey);
             var tokens = new TokenFactory(2026);
-
-            Console.WriteLine($"Rule propagation: {rounds} rounds a row; time from the vpatch REST call to the last node's ack.");
-            Console.WriteLine();
-            Console.WriteLine("| nodes | p50 | p99 | max | REST call p50 | first node p50 |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
             foreach (var count in nodeCounts)
             {
                 var nodes = await ConnectAsync(cloud.GrpcUrl, api, count);
                 try
                 {
                     var result = await MeasureAsync(api, nodes, tokens, rounds);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {count} | {result.Last.P(50):0.0} ms | {result.Last.P(99):0.0} ms | {result.Last.Max():0.0} ms | {result.Call.P(50):0.0} ms | {result.First.P(50):0.0} ms |"));
+                    propagation.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"| {scratch.Provider} | {count} | {result.Last.P(50):0.0} ms | {result.Last.P(99):0.0} ms | {result.Last.Max():0.0} ms | {result.Call.P(50):0.0} ms | {result.First.P(50):0.0} ms |"));
+                    Console.WriteLine(propagation[^1]);
                 }
                 finally
                 {
                     await Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask()));
                 }
             }
+            ingest.Add($"| {scratch.Provider} | {await IngestAsync(cloud.GrpcUrl, api, tokens, eventStreams, eventsPerStream, batchSize)} |");
+            Console.WriteLine(ingest[^1]);
+        }
 
-            Console.WriteLine();
-            await IngestAsync(cloud.GrpcUrl, api, tokens, eventStreams, eventsPerStream, batchSize);
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            folder.Delete(recursive: true);
-        }
+        Console.WriteLine();
+        Console.WriteLine($"Rule propagation: {rounds} rounds a row; time from the vpatch REST call to the last node's ack.");
+        Console.WriteLine();
+        Console.WriteLine("| database | nodes | p50 | p99 | max | REST call p50 | first node p50 |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        propagation.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine($"Event ingest: {eventStreams} streams × {eventsPerStream:N0} events in batches of {batchSize}, one batch in flight a stream.");
+        Console.WriteLine();
+        Console.WriteLine("| database | events stored | time | events/s |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        ingest.ForEach(Console.WriteLine);
     }
 
     private static async Task<List<SimulatedNode>> ConnectAsync(Uri grpcUrl, HttpClient api, int count)
@@ -118,7 +121,8 @@ internal static class PropagationBenchmark
     /// Event ingest: <paramref name="streams"/> nodes each send <paramref name="eventsPerStream"/> events in batches of
     /// <paramref name="batchSize"/>, one batch in flight a stream (a node sends its next batch once the last is acked).
     /// </summary>
-    private static async Task IngestAsync(Uri grpcUrl, HttpClient api, TokenFactory tokens, int streams, int eventsPerStream, int batchSize)
+    /// <returns>The table row's cells: events stored, time, events/s.</returns>
+    private static async Task<string> IngestAsync(Uri grpcUrl, HttpClient api, TokenFactory tokens, int streams, int eventsPerStream, int batchSize)
     {
         var leak = await PostAsync(api, "/api/v1/leaks", new { name = "ingest", tokens = new[] { "ghp_" + tokens.Chars(Base62, 36) } });
         var leakId = leak.GetProperty("id").GetString()!;
@@ -139,11 +143,7 @@ internal static class PropagationBenchmark
         {
             throw new InvalidOperationException($"stored {total} events of {streams * eventsPerStream}: the benchmark is wrong or the cloud lost events");
         }
-        Console.WriteLine($"Event ingest: {streams} streams × {eventsPerStream:N0} events in batches of {batchSize}, one batch in flight a stream.");
-        Console.WriteLine();
-        Console.WriteLine("| events stored | time | events/s |");
-        Console.WriteLine("|---:|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {total:N0} | {elapsed.TotalSeconds:0.00} s | {total / elapsed.TotalSeconds:N0} |"));
+        return string.Create(CultureInfo.InvariantCulture, $"{total:N0} | {elapsed.TotalSeconds:0.00} s | {total / elapsed.TotalSeconds:N0}");
     }
 
     private static List<EventBatch> MakeBatches(string leakId, string tokenId, int events, int batchSize)

@@ -32,9 +32,11 @@ internal sealed record AttackFilter(string? Type, string? LeakId, string? Action
 
 /// <summary>
 /// Stored attack events. Ingest is the cloud's hot write path: one transaction a batch, the statement prepared once
-/// (SQLite) or sent in batches (PostgreSQL), and <c>ON CONFLICT (id) DO NOTHING</c> so that a resent batch stores
-/// nothing twice. The same transaction counts the batch's attempts per leak for notifications
-/// (<see cref="AttemptWatch"/>): per distinct leak of the batch, never per event.
+/// (SQLite) or sent in batches (PostgreSQL), and <c>ON CONFLICT DO NOTHING</c> on the event's key so that a resent
+/// batch stores nothing twice (the key is the id, and on PostgreSQL's partitioned table the id and time, which a
+/// resend carries unchanged: <see cref="AttackPartitions"/>). The same transaction counts the batch's attempts per
+/// leak for notifications (<see cref="AttemptWatch"/>) and per day and hour for exact totals (<see cref="AttackCounts"/>),
+/// per distinct key of the batch, never per event.
 /// </summary>
 internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch attempts, NotificationOutbox outbox, TimeProvider clock, ILogger<AttackStore> logger)
     : IAttackStore, IDisposable
@@ -46,7 +48,7 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
         INSERT INTO attacks (id, node_id, event_type, occurred_at, leak_id, token_id, token_fingerprint, token_preview, action, hits,
             client_ip, method, host, path, location, status_code, received_at)
         VALUES (@id, @node, @type, @time, @leak, @token, @fingerprint, @preview, @action, @hits, @ip, @method, @host, @path, @location, @status, @received)
-        ON CONFLICT (id) DO NOTHING
+        ON CONFLICT DO NOTHING
         """;
 
     // Typed up front: Npgsql prepares a statement only when every parameter's type is known before the first value.
@@ -122,13 +124,15 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
                 async (connection, transaction) =>
                 {
                     var tally = new AttemptTally();
+                    var eventCounts = new AttackCounts.Tally();
                     var counts = new int[group.Count];
                     for (var i = 0; i < group.Count; i++)
                     {
                         counts[i] = connection is Npgsql.NpgsqlConnection postgres
-                            ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, group[i].NodeId, group[i].Events, received, tally)
-                            : InsertPrepared(connection, transaction, group[i].NodeId, group[i].Events, received, tally);
+                            ? InsertBatched(postgres, (Npgsql.NpgsqlTransaction)transaction, group[i].NodeId, group[i].Events, received, tally, eventCounts)
+                            : InsertPrepared(connection, transaction, group[i].NodeId, group[i].Events, received, tally, eventCounts);
                     }
+                    await AttackCounts.AddAsync(connection, transaction, eventCounts);
                     return (counts, await attempts.RecordAsync(connection, transaction, tally));
                 },
                 CancellationToken.None);
@@ -164,7 +168,8 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
 
     /// <summary>SQLite: one prepared statement executed per row; parsing the statement is most of an insert's cost there.</summary>
     private static int InsertPrepared(
-        DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received, AttemptTally tally)
+        DbConnection connection, DbTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received, AttemptTally tally,
+        AttackCounts.Tally eventCounts)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -189,7 +194,7 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
             if (command.ExecuteNonQuery() > 0)
             {
                 count++;
-                tally.Add((string)values[4], (long)values[3]);
+                Stored(values, tally, eventCounts);
             }
         }
         return count;
@@ -198,16 +203,17 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
     /// <summary>PostgreSQL: the rows travel in batches of one round trip each; a round trip a row would cost more than the insert.</summary>
     private static int InsertBatched(
         Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, string nodeId, IReadOnlyList<IncomingAttack> events, long received,
-        AttemptTally tally)
+        AttemptTally tally, AttackCounts.Tally eventCounts)
     {
         var count = 0;
         foreach (var chunk in events.Chunk(1000))
         {
             using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
-            foreach (var e in chunk)
+            var rows = new object[chunk.Length][];
+            for (var row = 0; row < chunk.Length; row++)
             {
                 var command = new Npgsql.NpgsqlBatchCommand(InsertSql);
-                var values = Values(e, nodeId, received);
+                var values = rows[row] = Values(chunk[row], nodeId, received);
                 for (var i = 0; i < values.Length; i++)
                 {
                     command.Parameters.Add(new Npgsql.NpgsqlParameter(Parameters[i].Name, Parameters[i].Type) { Value = values[i] });
@@ -215,16 +221,23 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
                 batch.BatchCommands.Add(command);
             }
             batch.ExecuteNonQuery();
-            for (var i = 0; i < chunk.Length; i++)
+            for (var row = 0; row < chunk.Length; row++)
             {
-                if (batch.BatchCommands[i].RecordsAffected > 0)
+                if (batch.BatchCommands[row].RecordsAffected > 0)
                 {
                     count++;
-                    tally.Add((string)batch.BatchCommands[i].Parameters[4].Value!, (long)batch.BatchCommands[i].Parameters[3].Value!);
+                    Stored(rows[row], tally, eventCounts);
                 }
             }
         }
         return count;
+    }
+
+    /// <summary>Counts a stored event (its values in <see cref="Parameters"/> order) for notifications and for the day and hour counts.</summary>
+    private static void Stored(object[] values, AttemptTally tally, AttackCounts.Tally eventCounts)
+    {
+        tally.Add((string)values[4], (long)values[3]);
+        eventCounts.Add((long)values[3], (string)values[4], (string)values[8], (string)values[2]);
     }
 
     /// <summary>An event's column values in <see cref="Parameters"/> order, each field cut to its limit.</summary>
@@ -234,6 +247,29 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
         Cut(e.TokenFingerprint, 64) ?? "", (object?)Cut(e.TokenPreview, 64) ?? DBNull.Value, Cut(e.Action, 32) ?? "", e.Hits, Cut(e.ClientIp, 64) ?? "",
         Cut(e.Method, 32) ?? "", Cut(e.Host, 255) ?? "", Cut(e.Path, MaxFieldLength) ?? "", Cut(e.Location, 255) ?? "", e.StatusCode, received,
     ];
+
+    /// <summary>
+    /// Retention: deletes at most <paramref name="batchSize"/> events older than <paramref name="cutoffMs"/> in one
+    /// transaction, in the ingest writer's turn, so that a group commit waits for one batch at most. SQLite deletes
+    /// them from <c>attacks</c>; PostgreSQL, whose day partitions are dropped whole, from the default partition. Returns
+    /// how many it deleted (fewer than the batch: none are left).
+    /// </summary>
+    public async Task<int> DeleteOlderAsync(long cutoffMs, int batchSize, CancellationToken cancellationToken)
+    {
+        // rowid (SQLite) and ctid (PostgreSQL) find the rows again without a second index lookup by id.
+        var sql = database.Provider == Configuration.StorageProvider.Sqlite
+            ? "DELETE FROM attacks WHERE rowid IN (SELECT rowid FROM attacks WHERE occurred_at < @cutoffMs LIMIT @batchSize)"
+            : $"DELETE FROM {AttackPartitions.DefaultPartition} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {AttackPartitions.DefaultPartition} WHERE occurred_at < @cutoffMs LIMIT @batchSize))";
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            return await database.WriteAsync((connection, transaction) => connection.ExecuteAsync(sql, new { cutoffMs, batchSize }, transaction), cancellationToken);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
 
     public async Task RecordDroppedAsync(string nodeId, ulong dropped, CancellationToken cancellationToken)
     {
@@ -248,7 +284,10 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
         Log.AttacksDropped(logger, nodeId, count);
     }
 
-    /// <summary>A page of events, newest first; the cursor is the last event's (time, id).</summary>
+    /// <summary>
+    /// A page of events, newest first; the cursor is the last event's (time, id). The total is exact
+    /// (<see cref="AttackCounts"/>), read in the same snapshot as the page.
+    /// </summary>
     public Task<(IReadOnlyList<AttackView> Items, long Total, (long Time, string Id)? Next)> ListAsync(
         AttackFilter filter, (long Time, string Id)? after, int limit, CancellationToken cancellationToken) =>
         database.ReadAsync<(IReadOnlyList<AttackView>, long, (long, string)?)>(async (connection, transaction) =>
@@ -256,10 +295,12 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
             var where = new StringBuilder(" WHERE 1 = 1");
             var parameters = new DynamicParameters();
             Append(where, parameters, filter);
-            var total = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM attacks" + where, parameters, transaction);
+            var total = await AttackCounts.CountAsync(connection, transaction, filter);
             if (after is { } cursor)
             {
-                where.Append(" AND (occurred_at < @afterTime OR (occurred_at = @afterTime AND id < @afterId))");
+                // The first condition is a range on the time index for both planners (and prunes PostgreSQL's newer
+                // partitions); the second breaks ties within a millisecond.
+                where.Append(" AND occurred_at <= @afterTime AND (occurred_at < @afterTime OR id < @afterId)");
                 parameters.Add("afterTime", cursor.Time);
                 parameters.Add("afterId", cursor.Id);
             }
@@ -277,13 +318,19 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
 
     /// <summary>
     /// Events per time slot, for the console's charts: <paramref name="slots"/> slots of <paramref name="slot"/> from
-    /// <paramref name="from"/>, counted by the database (integer division of the time, the same on SQLite and PostgreSQL).
+    /// <paramref name="from"/>: from the day or hour counts when the slots fall on whole hours (the console's hourly
+    /// and daily charts), else counted over the events by the database (integer division of the time, the same on SQLite
+    /// and PostgreSQL).
     /// </summary>
     public Task<long[]> HistogramAsync(AttackFilter filter, DateTimeOffset from, TimeSpan slot, int slots, CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, transaction) =>
         {
             var start = from.ToUnixTimeMilliseconds();
             var width = Math.Max(1, (long)slot.TotalMilliseconds);
+            if (await AttackCounts.HistogramAsync(connection, transaction, filter, start, width, slots) is { } fromCounts)
+            {
+                return fromCounts;
+            }
             var where = new StringBuilder(" WHERE 1 = 1");
             var parameters = new DynamicParameters();
             Append(where, parameters, filter with { From = from, To = from + slot * slots });
@@ -302,7 +349,8 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
             return counts;
         }, cancellationToken);
 
-    private static void Append(StringBuilder where, DynamicParameters parameters, AttackFilter filter)
+    /// <summary>Appends <paramref name="filter"/>'s conditions; its columns are named alike in <c>attacks</c> and <c>attack_hours</c> (less the time).</summary>
+    internal static void Append(StringBuilder where, DynamicParameters parameters, AttackFilter filter)
     {
         if (filter.Type is not null)
         {

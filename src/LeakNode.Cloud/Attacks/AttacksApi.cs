@@ -20,7 +20,14 @@ internal static class AttacksApi
     public static RouteGroupBuilder MapAttacksApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/v1/attacks").WithTags("Attacks");
-        group.MapGet("", ListAsync);
+        group.MapGet("", ListAsync)
+            .WithSummary("Attack events nodes reported, newest first")
+            .WithDescription(
+                "Filters: type (vpatch), leakId, action (blocked|monitored), from (inclusive) and to (exclusive) as ISO 8601 times. "
+                + "Pages by keyset: pass nextCursor back as cursor (null on the last page); a page costs the same at any depth. "
+                + "total is exact, for the filters and not the cursor, at any number of stored events: it is summed from counts "
+                + "the cloud keeps per day and hour as events arrive, plus a count of the events in the part-hours at the edges "
+                + "of from/to, so it does not grow with the events stored. Events older than Storage:Attacks:RetentionDays are removed.");
         return group;
     }
 
@@ -80,7 +87,7 @@ internal static class AttacksApi
         return null;
     }
 
-    private static string Cursor((long Time, string Id) key) =>
+    internal static string Cursor((long Time, string Id) key) =>
         Ids.Base64Url(Encoding.UTF8.GetBytes(key.Time.ToString(CultureInfo.InvariantCulture) + ":" + key.Id));
 
     private static (long, string)? ParseCursor(string cursor)

@@ -167,6 +167,35 @@ public sealed class StorageOptions
     public SqliteStorageOptions Sqlite { get; set; } = new();
 
     public PostgresStorageOptions Postgres { get; set; } = new();
+
+    /// <summary>How long attack events are kept, and the upkeep that keeps their queries fast (<c>Storage:Attacks</c>).</summary>
+    public AttackStorageOptions Attacks { get; set; } = new();
+}
+
+/// <summary>
+/// The <c>Storage:Attacks</c> section. Attack events are the one table that grows with traffic: a maintenance job
+/// (one replica at a time) drops events older than <see cref="RetentionDays"/> and, on PostgreSQL, creates the daily
+/// partitions ahead of time (docs/deploy/README.md, "Attack events").
+/// </summary>
+public sealed class AttackStorageOptions
+{
+    /// <summary>
+    /// Whole UTC days of events kept before today; older ones are deleted (PostgreSQL: their day's partition is dropped).
+    /// Default 90; 0 keeps every event forever.
+    /// </summary>
+    public int RetentionDays { get; set; } = 90;
+
+    /// <summary>PostgreSQL: daily partitions created ahead of today, so that ingest never waits for one. Default 7.</summary>
+    public int PartitionDaysAhead { get; set; } = 7;
+
+    /// <summary>How often the maintenance job runs (once across all replicas). Default 1 hour.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Events one retention delete removes in one transaction (SQLite, and PostgreSQL's default partition): small enough
+    /// that ingest, which waits for the same writer, waits for one batch at most. Default 5000.
+    /// </summary>
+    public int DeleteBatchSize { get; set; } = 5000;
 }
 
 public sealed class SqliteStorageOptions

@@ -75,6 +75,24 @@ internal sealed class CloudConfigurationValidator : IValidateOptions<CloudConfig
         {
             yield return "Storage:Sqlite:BusyTimeout: must be between 1 ms and 10 minutes";
         }
+        var attacks = options.Storage.Attacks;
+        foreach (var problem in Range("Storage:Attacks:RetentionDays", attacks.RetentionDays, 0, 36_500))
+        {
+            yield return problem + " (0 keeps events forever)";
+        }
+        foreach (var problem in Range("Storage:Attacks:PartitionDaysAhead", attacks.PartitionDaysAhead, 1, 366))
+        {
+            yield return problem;
+        }
+        if (attacks.MaintenanceInterval < TimeSpan.FromSeconds(1) || attacks.MaintenanceInterval > TimeSpan.FromDays(1))
+        {
+            // At most a day: with PartitionDaysAhead ≥ 1, tomorrow's partition then always exists before tomorrow.
+            yield return $"Storage:Attacks:MaintenanceInterval: must be between 1 second and 1 day (e.g. 01:00:00); it is {attacks.MaintenanceInterval}";
+        }
+        foreach (var problem in Range("Storage:Attacks:DeleteBatchSize", attacks.DeleteBatchSize, 100, 1_000_000))
+        {
+            yield return problem;
+        }
 
         if (options.Security.MasterKey is { } masterKey && !IsBase64Key(masterKey))
         {

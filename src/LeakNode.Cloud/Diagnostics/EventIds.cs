@@ -39,6 +39,8 @@ internal static class EventIds
     // Attacks: 4000s
     public const int AttacksStored = 4000;
     public const int AttacksDropped = 4001;
+    public const int AttackMaintenance = 4010;
+    public const int AttackMaintenanceFailed = 4011;
 
     // Node protocol (Sync): 5000s
     public const int NodeConnected = 5000;

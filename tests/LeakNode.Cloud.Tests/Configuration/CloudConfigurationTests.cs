@@ -20,6 +20,17 @@ public sealed class CloudConfigurationTests
         Assert.Equal(Path.Combine("./.leaknode", "cloud.db"), configuration.SqlitePath);
         Assert.Equal(10_000, configuration.Limits.MaxTokensPerLeak);
         Assert.Equal(500, configuration.Limits.MaxPageSize);
+        Assert.Equal(90, configuration.Storage.Attacks.RetentionDays);
+        Assert.Equal(7, configuration.Storage.Attacks.PartitionDaysAhead);
+        Assert.Equal(TimeSpan.FromHours(1), configuration.Storage.Attacks.MaintenanceInterval);
+    }
+
+    [Fact]
+    public void Load_RetentionZero_KeepsForever()
+    {
+        var (configuration, problems) = Load(new() { ["Storage:Attacks:RetentionDays"] = "0" });
+        Assert.Empty(problems);
+        Assert.Equal(0, configuration.Storage.Attacks.RetentionDays);
     }
 
     [Fact]
@@ -40,6 +51,10 @@ public sealed class CloudConfigurationTests
         Assert.Equal(defaults.Limits.MaxInventoryItemsPerRequest, configuration.Limits.MaxInventoryItemsPerRequest);
         Assert.Equal(defaults.Limits.MaxInventoryTokens, configuration.Limits.MaxInventoryTokens);
         Assert.Equal(defaults.SqlitePath, configuration.SqlitePath);
+        Assert.Equal(defaults.Storage.Attacks.RetentionDays, configuration.Storage.Attacks.RetentionDays);
+        Assert.Equal(defaults.Storage.Attacks.PartitionDaysAhead, configuration.Storage.Attacks.PartitionDaysAhead);
+        Assert.Equal(defaults.Storage.Attacks.MaintenanceInterval, configuration.Storage.Attacks.MaintenanceInterval);
+        Assert.Equal(defaults.Storage.Attacks.DeleteBatchSize, configuration.Storage.Attacks.DeleteBatchSize);
         Assert.Null(configuration.Security.MasterKey);
     }
 
@@ -63,6 +78,12 @@ public sealed class CloudConfigurationTests
         { "Storage:Provider", "postgres", "Storage:Postgres:ConnectionString" },
         { "Storage:Sqlite:BusyTimeout", "00:00:00", "Storage:Sqlite:BusyTimeout" },
         { "Storage:Sqlite:Cache", "shared", "Storage:Sqlite:Cache" },
+        { "Storage:Attacks:RetentionDays", "-1", "Storage:Attacks:RetentionDays" },
+        { "Storage:Attacks:RetentionDays", "ninety", "Storage:Attacks:RetentionDays" },
+        { "Storage:Attacks:PartitionDaysAhead", "0", "Storage:Attacks:PartitionDaysAhead" },
+        { "Storage:Attacks:MaintenanceInterval", "2.00:00:00", "Storage:Attacks:MaintenanceInterval" },
+        { "Storage:Attacks:DeleteBatchSize", "10", "Storage:Attacks:DeleteBatchSize" },
+        { "Storage:Attacks:Partitions", "weekly", "Storage:Attacks:Partitions" },
         { "Security:MasterKey", "not base64!", "Security:MasterKey" },
         { "Security:MasterKey", "AAAA", "Security:MasterKey" },
         { "Security:AdminKey", "short", "Security:AdminKey" },

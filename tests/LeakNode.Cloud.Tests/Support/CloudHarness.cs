@@ -59,6 +59,8 @@ public sealed class CloudHarness : IAsyncDisposable
             ["Listen:Grpc"] = "http://127.0.0.1:0",
             ["Listen:ShutdownTimeout"] = "00:00:05",
             ["DataDir"] = Path.Combine(folder, "data"),
+            // Tests store events at fixed dates (months ago by now): retention would race them away. Its own tests set it.
+            ["Storage:Attacks:RetentionDays"] = "0",
         };
         if (PostgresServer is { } server)
         {

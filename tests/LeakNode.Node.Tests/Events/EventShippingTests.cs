@@ -51,8 +51,10 @@ public sealed class EventShippingTests
     }
 
     [Fact]
-    public async Task LostAck_BatchIsSentAgainWithTheSameIds()
+    public async Task LostAck_BatchIsSentAgainWithTheSameIdsAndTimes()
     {
+        // The cloud's key for an event is its id and time (the time partitions PostgreSQL's table): a resend must
+        // carry both unchanged, or it would be stored twice.
         var (cloud, node) = await StartAsync();
         await using var _ = cloud;
         cloud.Script.LoseNextAck = true;
@@ -61,8 +63,8 @@ public sealed class EventShippingTests
 
         await Eventually(() => Task.FromResult(cloud.Script.Batches.Count(b => b.Events.Count > 0) >= 2));
         var batches = cloud.Script.Batches.Where(b => b.Events.Count > 0).ToArray();
-        var first = batches[0].Events.Select(e => e.Id).Order().ToArray();
-        var again = batches.Skip(1).SelectMany(b => b.Events).Select(e => e.Id).Where(first.Contains).Order().ToArray();
+        var first = batches[0].Events.Select(e => (e.Id, e.TimeUnixMs)).Order().ToArray();
+        var again = batches.Skip(1).SelectMany(b => b.Events).Select(e => (e.Id, e.TimeUnixMs)).Where(first.Contains).Order().ToArray();
         Assert.Equal(first, again);
         Assert.Equal(2, cloud.Script.Stored.Count);
     }
