@@ -34,6 +34,21 @@ if [ "$sdk_major" -lt 10 ]; then
   exit 1
 fi
 
+# Microsoft's SARIF Multitool, from npm, checks the scanner's SARIF reports against the SARIF 2.1.0 schema and
+# rules (tests/LeakNode.Scanner.Tests, SarifValidationTests). Kept in the user's cache, outside the repository.
+if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && command -v npm >/dev/null; then
+  tools="${XDG_CACHE_HOME:-$HOME/.cache}/leaknode-test-tools"
+  multitool="$tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+  if [ ! -x "$multitool" ]; then
+    echo "test.sh: installing the SARIF Multitool (npm @microsoft/sarif-multitool-linux@5.7.0)"
+    npm install --silent --no-audit --no-fund --prefix "$tools" @microsoft/sarif-multitool-linux@5.7.0 >/dev/null
+    chmod +x "$multitool"
+  fi
+  export LEAKNODE_SARIF_MULTITOOL="$multitool"
+else
+  echo "test.sh: no npm (or not x86-64 Linux): the SARIF schema check will not run"
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build LeakNode.sln -c Release -warnaserror
 
