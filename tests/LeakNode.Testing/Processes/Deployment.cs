@@ -91,7 +91,8 @@ public sealed class Deployment : IAsyncDisposable
 
     private Uri UpstreamUrl => new(_upstream!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
-    public async Task StartCloudAsync()
+    /// <summary>Starts <c>leaknode cloud</c>; <paramref name="settings"/> are more <c>LEAKNODE_…</c> environment variables for it.</summary>
+    public async Task StartCloudAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var config = Path.Combine(Root, "cloud.yaml");
         await File.WriteAllTextAsync(config, $"""
@@ -104,12 +105,17 @@ public sealed class Deployment : IAsyncDisposable
               Sqlite:
                 Path: {Yaml(Path.Combine(CloudDataDir, "cloud.db"))}
             """);
-        Cloud = LeakNodeProcess.Start(["cloud", "--config", config], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["LEAKNODE_ADMIN_KEY"] = AdminKey,
             ["LEAKNODE_Security__AdminEmail"] = AdminEmail,
             ["LEAKNODE_Security__AdminPassword"] = AdminPassword,
-        });
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+        Cloud = LeakNodeProcess.Start(["cloud", "--config", config], environment);
         await WaitUntilAsync(async () => (await TryGetAsync(Api, "healthz")) == HttpStatusCode.OK, TimeSpan.FromSeconds(60), () => "the cloud to answer /healthz", Cloud);
     }
 
