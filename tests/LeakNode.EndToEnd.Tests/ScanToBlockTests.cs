@@ -47,7 +47,7 @@ public sealed class ScanToBlockTests
         await deployment.PostAsync($"api/v1/sources/{source.GetProperty("id").GetString()}/scan", new { });
         var next = await FoundAsync(deployment, 2);
         Assert.Contains("billing.env", next.GetProperty("name").GetString(), StringComparison.Ordinal);
-        var runs = (await deployment.GetAsync($"api/v1/sources/{source.GetProperty("id").GetString()}/runs"));
+        var runs = await deployment.GetAsync($"api/v1/sources/{source.GetProperty("id").GetString()}/runs");
         Assert.True(runs[0].GetProperty("incremental").GetBoolean());
         Assert.DoesNotContain(first, deployment.AllOutput, StringComparison.Ordinal);
         Assert.DoesNotContain(second, deployment.AllOutput, StringComparison.Ordinal);
