@@ -17,7 +17,18 @@ public static class ApiRoles
 internal sealed record ApiKeyIdentity(string Id, string Name, string Role);
 
 /// <summary>An API key as the console lists it.</summary>
-internal sealed record ApiKeyListing(string Id, string Name, string Role, bool Bootstrap, DateTimeOffset CreatedAt);
+/// <summary>How a revocation ended.</summary>
+internal enum ApiKeyRevocation
+{
+    Revoked,
+    NotFound,
+
+    /// <summary>Refused: it is the last admin key.</summary>
+    LastAdmin,
+}
+
+/// <summary>An API key as <c>GET /api/v1/api-keys</c> and the console list it: never the key itself.</summary>
+public sealed record ApiKeyListing(string Id, string Name, string Role, bool Bootstrap, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// API keys, kept as SHA-256 hashes: a key is 256 random bits, so a plain hash is as strong as a slow one and
@@ -66,6 +77,30 @@ internal sealed partial class ApiKeyStore(CloudDatabase database, TimeProvider c
         Log.ApiKeyCreated(logger, identity.Id, name, role);
         return (identity, key);
     }
+
+    /// <summary>
+    /// Revokes a key: its row goes, so the next request with it is refused on every replica (keys are checked
+    /// against the database on each request). The last admin key is kept, so that the API is never locked out; a
+    /// configured bootstrap key (<c>LEAKNODE_ADMIN_KEY</c>) comes back at the next start.
+    /// </summary>
+    public Task<ApiKeyRevocation> RevokeAsync(string id, string actor, CancellationToken cancellationToken) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            var found = await connection.QuerySingleOrDefaultAsync<(string Name, string Role)>(
+                "SELECT name, role FROM api_keys WHERE id = @id", new { id }, transaction);
+            if (found.Name is null)
+            {
+                return ApiKeyRevocation.NotFound;
+            }
+            if (found.Role == ApiRoles.Admin
+                && await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM api_keys WHERE role = @Admin", new { ApiRoles.Admin }, transaction) <= 1)
+            {
+                return ApiKeyRevocation.LastAdmin;
+            }
+            await connection.ExecuteAsync("DELETE FROM api_keys WHERE id = @id", new { id }, transaction);
+            Log.ApiKeyRevoked(logger, id, found.Name, found.Role, actor);
+            return ApiKeyRevocation.Revoked;
+        }, cancellationToken);
 
     /// <summary>
     /// Makes sure an admin can get in. A configured key (<c>LEAKNODE_ADMIN_KEY</c>) becomes, or replaces, the

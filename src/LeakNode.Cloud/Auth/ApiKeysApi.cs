@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using LeakNode.Cloud.Api;
 using LeakNode.Cloud.Configuration;
 using Microsoft.AspNetCore.Builder;
@@ -19,8 +20,23 @@ internal static class ApiKeysApi
     {
         var group = endpoints.MapGroup("/api/v1/api-keys").WithTags("Access");
         group.MapPost("", CreateAsync).RequireAuthorization(AuthPolicies.Admin).Accepts<CreateApiKeyRequest>("application/json");
+        group.MapGet("", ListAsync).RequireAuthorization(AuthPolicies.Admin);
+        group.MapDelete("/{id}", RevokeAsync).RequireAuthorization(AuthPolicies.Admin);
         return group;
     }
+
+    /// <summary>Every key by id, name, role and creation time; never the key (only its hash is kept).</summary>
+    private static async Task<Ok<IReadOnlyList<ApiKeyListing>>> ListAsync(ApiKeyStore keys, HttpContext context) =>
+        TypedResults.Ok(await keys.ListAsync(context.RequestAborted));
+
+    /// <summary>Revokes a key at once, on every replica. The last admin key cannot be revoked (409).</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string id, ApiKeyStore keys, ClaimsPrincipal user, HttpContext context) =>
+        await keys.RevokeAsync(id, ApiKeyUser.Name(user), context.RequestAborted) switch
+        {
+            ApiKeyRevocation.Revoked => TypedResults.NoContent(),
+            ApiKeyRevocation.LastAdmin => Problems.Conflict($"API key '{id}' is the last admin key: create another admin key first, so that the API is not locked out"),
+            _ => Problems.NotFound($"no API key has id '{id}'"),
+        };
 
     private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> CreateAsync(HttpRequest request, ApiKeyStore keys, CloudConfiguration configuration)
     {

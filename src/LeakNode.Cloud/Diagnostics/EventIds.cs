@@ -26,6 +26,7 @@ internal static class EventIds
     // Access: 2000s
     public const int ApiKeyCreated = 2000;
     public const int ApiKeyRejected = 2001;
+    public const int ApiKeyRevoked = 2002;
     public const int AdminUserGenerated = 2010;
     public const int AdminUserConfigured = 2011;
     public const int UserCreated = 2012;

@@ -25,6 +25,8 @@ public sealed class AuthTests
         { "POST", "/api/v1/nodes" },
         { "POST", "/api/v1/nodes/nd_x/revoke" },
         { "POST", "/api/v1/api-keys" },
+        { "GET", "/api/v1/api-keys" },
+        { "DELETE", "/api/v1/api-keys/ak_x" },
         { "GET", "/api/v1/inventory" },
         { "POST", "/api/v1/inventory" },
         { "DELETE", "/api/v1/inventory/inv_x" },
@@ -86,6 +88,8 @@ public sealed class AuthTests
             ("POST", "/api/v1/nodes", new { name = "n" }),
             ("POST", "/api/v1/nodes/nd_x/revoke", null),
             ("POST", "/api/v1/api-keys", new { name = "k", role = "admin" }),
+            ("GET", "/api/v1/api-keys", null),
+            ("DELETE", "/api/v1/api-keys/ak_x", null),
         };
         foreach (var (method, path, body) in writes)
         {
@@ -113,6 +117,37 @@ public sealed class AuthTests
             using var response = await analyst.GetAsync(path, CloudApi.Ct);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {response.StatusCode}");
         }
+    }
+
+    [Fact]
+    public async Task RevokeApiKey_RefusedAtOnce_LastAdminKeyKept()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var (_, created) = await cloud.Admin.PostJsonAsync("/api/v1/api-keys", new { name = "ci", role = "admin" });
+        using var ci = cloud.Client(created.Str("key"));
+        Assert.Equal(HttpStatusCode.OK, (await ci.GetJsonAsync("/api/v1/leaks")).Status);
+
+        var (listed, keys) = await cloud.Admin.GetJsonAsync("/api/v1/api-keys");
+        Assert.Equal(HttpStatusCode.OK, listed);
+        Assert.Equal(["bootstrap-admin", "ci"], keys.EnumerateArray().Select(k => k.Str("name")).ToArray());
+        Assert.DoesNotContain(created.Str("key"), keys.ToString(), StringComparison.Ordinal);
+
+        using (var revoke = await cloud.Admin.DeleteAsync($"/api/v1/api-keys/{created.Str("id")}", CloudApi.Ct))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ci.GetJsonAsync("/api/v1/leaks")).Status);
+        using (var again = await cloud.Admin.DeleteAsync($"/api/v1/api-keys/{created.Str("id")}", CloudApi.Ct))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        }
+
+        // The bootstrap key is now the only admin key: revoking it would lock the API out.
+        var bootstrap = (await cloud.Admin.GetJsonAsync("/api/v1/api-keys")).Body[0].Str("id");
+        using var last = await cloud.Admin.DeleteAsync($"/api/v1/api-keys/{bootstrap}", CloudApi.Ct);
+        Assert.Equal(HttpStatusCode.Conflict, last.StatusCode);
+        Assert.Contains("last admin key", await last.Content.ReadAsStringAsync(CloudApi.Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await cloud.Admin.GetJsonAsync("/api/v1/leaks")).Status);
     }
 
     [Fact]
