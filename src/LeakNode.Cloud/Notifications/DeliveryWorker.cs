@@ -100,7 +100,13 @@ internal sealed partial class DeliveryWorker(
         }
         else
         {
-            var retryAt = clock.GetUtcNow() + Backoff(attempt);
+            // A receiver that says when to come back (Retry-After) is believed, up to Notifications:MaxBackoff.
+            var wait = Backoff(attempt);
+            if (outcome.RetryAfter is { } asked && asked > wait)
+            {
+                wait = asked < options.MaxBackoff ? asked : options.MaxBackoff;
+            }
+            var retryAt = clock.GetUtcNow() + wait;
             await deliveries.CompleteAsync(delivery.Id, _claimId, DeliveryStatuses.Pending, retryAt, outcome.Status, outcome.Error, CancellationToken.None);
             Log.WillRetry(logger, delivery.Id, channel.Id, channel.Kind, attempt, retryAt, outcome.Error);
         }

@@ -130,6 +130,41 @@ public sealed class ChannelDeliveryTests
     }
 
     [Fact]
+    public async Task Webhook_429WithRetryAfter_NextTryWaitsAsAsked()
+    {
+        await using var receiver = await HttpReceiver.StartAsync();
+        receiver.Respond = (_, index) => index == 0 ? 429 : 200;
+        receiver.RetryAfter = index => index == 0 ? "2" : null;
+        var settings = NotificationTestKit.Fast();
+        settings["Notifications:MaxBackoff"] = "00:00:05";
+        await using var cloud = await CloudHarness.StartAsync(settings);
+        var channel = await cloud.Admin.CreateChannelAsync(NotificationTestKit.Webhook("rate limited", new Uri(receiver.Url, "hook"), "rate-limited-secret-0001"));
+
+        await cloud.Admin.CreateLeakAsync("asked to wait", new Tokens(706).Next(1));
+
+        var delivery = await cloud.Admin.WaitForDeliveryAsync(channel, d => d.Str("status") == "sent", "the delivery to be sent");
+        Assert.Equal(2, delivery.GetProperty("attempts").GetInt32());
+        var requests = receiver.Requests.ToList();
+        // The backoff alone would have been about 50 ms; the receiver asked for 2 s.
+        Assert.True(requests[1].At - requests[0].At >= TimeSpan.FromSeconds(1.9), $"retried after {(requests[1].At - requests[0].At).TotalMilliseconds:F0} ms");
+    }
+
+    [Theory]
+    [InlineData("120", 120.0)]
+    [InlineData("0", null)]
+    public void RetryAfter_Seconds(string header, double? seconds) =>
+        Assert.Equal(seconds, LeakNode.Cloud.Notifications.Channels.ChannelSender.RetryAfter(
+            System.Net.Http.Headers.RetryConditionHeaderValue.Parse(header))?.TotalSeconds);
+
+    [Fact]
+    public void RetryAfter_Date_IsTheWaitUntilThen()
+    {
+        var wait = LeakNode.Cloud.Notifications.Channels.ChannelSender.RetryAfter(new System.Net.Http.Headers.RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddMinutes(3)));
+        Assert.InRange(wait!.Value.TotalSeconds, 170, 181);
+        Assert.Null(LeakNode.Cloud.Notifications.Channels.ChannelSender.RetryAfter(new System.Net.Http.Headers.RetryConditionHeaderValue(DateTimeOffset.UtcNow.AddMinutes(-3))));
+    }
+
+    [Fact]
     public async Task Webhook_ReceiverRefusesFor4xx_GivenUpWithoutRetries()
     {
         await using var receiver = await HttpReceiver.StartAsync();

@@ -11,6 +11,9 @@ namespace LeakNode.Cloud.Tests.Support;
 public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, string> Headers, byte[] Body)
 {
     public string Text => System.Text.Encoding.UTF8.GetString(Body);
+
+    /// <summary>When it arrived.</summary>
+    public DateTimeOffset At { get; } = DateTimeOffset.UtcNow;
 }
 
 /// <summary>
@@ -36,6 +39,9 @@ public sealed class HttpReceiver : IAsyncDisposable
     /// <summary>The status to answer a request with, given it and how many requests came before it. Default 200.</summary>
     public Func<ReceivedRequest, int, int> Respond { get; set; } = (_, _) => 200;
 
+    /// <summary>A <c>Retry-After</c> to send with an answer (the request's index given), or null for none.</summary>
+    public Func<int, string?> RetryAfter { get; set; } = _ => null;
+
     public static async Task<HttpReceiver> StartAsync(int port = 0)
     {
         var receiver = new HttpReceiver(port);
@@ -60,7 +66,12 @@ public sealed class HttpReceiver : IAsyncDisposable
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 body.ToArray());
             Requests.Enqueue(request);
-            context.Response.StatusCode = Respond(request, Interlocked.Increment(ref count) - 1);
+            var index = Interlocked.Increment(ref count) - 1;
+            context.Response.StatusCode = Respond(request, index);
+            if (RetryAfter(index) is { } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = retryAfter;
+            }
             await context.Response.WriteAsync(context.Response.StatusCode < 300 ? "{\"ok\":true}" : "{\"ok\":false,\"description\":\"not now\"}", context.RequestAborted);
         });
         await app.StartAsync(TestContext.Current.CancellationToken);

@@ -12,8 +12,11 @@ using MimeKit;
 
 namespace LeakNode.Cloud.Notifications.Channels;
 
-/// <summary>How one try went. <see cref="Permanent"/>: trying again cannot help (the receiver refused the request as such).</summary>
-internal sealed record SendOutcome(bool Delivered, bool Permanent, int? Status, string? Error)
+/// <summary>
+/// How one try went. <see cref="Permanent"/>: trying again cannot help (the receiver refused the request as such).
+/// <see cref="RetryAfter"/>: how long the receiver asked to wait (<c>Retry-After</c> on a 429 or 503), if it did.
+/// </summary>
+internal sealed record SendOutcome(bool Delivered, bool Permanent, int? Status, string? Error, TimeSpan? RetryAfter = null)
 {
     public static readonly SendOutcome Ok = new(true, false, null, null);
 }
@@ -108,7 +111,15 @@ internal sealed class ChannelSender(NotificationOptions options) : IDisposable
         // 408 and 429 say "later"; other 4xx say the request itself is wrong (a deleted webhook, a bad chat id).
         var permanent = status is >= 400 and < 500 and not (408 or 429);
         return new SendOutcome(false, permanent, status,
-            $"HTTP {status} {response.ReasonPhrase}" + (text.Length == 0 ? "" : ": " + (text.Length > MaxErrorBody ? text[..MaxErrorBody] + "…" : text)));
+            $"HTTP {status} {response.ReasonPhrase}" + (text.Length == 0 ? "" : ": " + (text.Length > MaxErrorBody ? text[..MaxErrorBody] + "…" : text)),
+            RetryAfter(response.Headers.RetryAfter));
+    }
+
+    /// <summary>A <c>Retry-After</c> as a wait from now: seconds, or a date (RFC 9110); null when absent or already past.</summary>
+    internal static TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
+    {
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return wait > TimeSpan.Zero ? wait : null;
     }
 
     /// <summary>The generic webhook's body: the delivery id (to deduplicate retries) and the event as stored.</summary>
