@@ -15,6 +15,7 @@ public sealed class SourcesPageTests
     {
         await using var console = await ConsoleContext.StartAsync(Roles.Admin, NoWorker);
         var page = console.Render<LeakNode.Cloud.WebConsole.Pages.Sources>();
+        var snackbars = console.Bunit.Render<MudBlazor.MudSnackbarProvider>();
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=empty-state]")));
 
         page.Find("[data-testid=add-source]").Click();
@@ -31,7 +32,8 @@ public sealed class SourcesPageTests
         var source = Assert.Single(await console.Cloud.Service<SourceStore>().ListAsync(CancellationToken.None));
         Assert.Equal(("github", "6h", "example-org/payments"), (source.Kind, source.Schedule, source.Name));
         page.Find("[data-testid=source-scan]").Click();
-        page.WaitForAssertion(() => Assert.Contains("Scan requested", console.Bunit.Render<MudBlazor.MudSnackbarProvider>().Markup, StringComparison.Ordinal));
+        // The provider re-renders when the page's handler (awaiting the database) adds its message.
+        snackbars.WaitForAssertion(() => Assert.Contains("Scan requested", snackbars.Markup, StringComparison.Ordinal));
     }
 
     [Fact]
