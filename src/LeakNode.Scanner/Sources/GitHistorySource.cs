@@ -233,11 +233,18 @@ internal static class GitHistorySource
         Exception? failure = null;
         try
         {
-            foreach (var revision in revisions)
+            try
             {
-                log.StandardInput.Write(revision + "\n");
+                foreach (var revision in revisions)
+                {
+                    log.StandardInput.Write(revision + "\n");
+                }
+                log.StandardInput.Close();
             }
-            log.StandardInput.Close();
+            catch (IOException)
+            {
+                // git log refused the revisions and ended: its exit code and message say why, after the loop below.
+            }
 
             var seen = new HashSet<string>(StringComparer.Ordinal);
             DocumentOrigin? commit = null;
