@@ -22,6 +22,9 @@
 #        (b) leaknode scan REPO --format json -o /dev/null         the full history (every blob of every ref)
 #        (c) secretlint "**/*" in a checkout of HEAD               secretlint scans files only, no git history
 #        (d) leaknode scan CHECKOUT --no-git ...                   the same files, like for like with (c)
+#        (e) git -c core.deltaBaseCacheLimit=512m log -p --all     the floor given the delta cache leaknode gives its
+#                                                                  cat-file (ScanLimits.GitDeltaBaseCacheBytes), for
+#                                                                  a fair reading of (b) against (a)
 #      and prints the median wall time, MB/s and the ratios. History MB/s use the bytes of `git log -p --all` for
 #      both (a) and (b); checkout MB/s use the checkout's bytes for (c) and (d). MB = 10^6 bytes.
 #
@@ -120,8 +123,11 @@ for t in manifest:
         failures.append("leaknode: %s (%s) atHead %s, expected %s" % (t["kind"], t["fate"], [f.get("atHead") for f in hits], t["atHead"]))
 at_head = [t for t in manifest if t["atHead"]]
 found_checkout = sum(any(f.get("secret") == t["secret"] for f in checkout["findings"]) for t in at_head)
-slices = [r["sourceContent"][m["range"][0]:m["range"][1]] for r in secretlint for m in r["messages"]]
-found_secretlint = sum(any(t["secret"] in s or (len(s) >= 16 and s in t["secret"]) for s in slices) for t in at_head)
+# By file: each planted token has a file of its own, and secretlint 13.0.6 reports some positions off (its AWS
+# secret key hit starts 24 characters before the key).
+flagged = [r["sourceContent"] for r in secretlint if r["messages"]]
+slices = [m for r in secretlint for m in r["messages"]]
+found_secretlint = sum(any(t["secret"] in content for content in flagged) for t in at_head)
 print("planted tokens: %d; leaknode history found %d of them (atHead right for all: %s)" % (
     len(manifest), sum(any(f.get("secret") == t["secret"] for f in history["findings"]) for t in manifest), not failures))
 print("at HEAD: %d; leaknode --no-git found %d, secretlint found %d" % (len(at_head), found_checkout, found_secretlint))
@@ -144,6 +150,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((round = 1; round <= RUNS; round++)); do
   say "round $round of $RUNS (load $(cut -d' ' -f1-3 /proc/loadavg))"
   timed gitlog git -C "$REPO" log -p --all
+  timed gitlogcache git -C "$REPO" -c core.deltaBaseCacheLimit=512m log -p --all
   timed history "$LEAKNODE" scan "$REPO" --format json -o /dev/null
   timed secretlint bash -c 'cd "$1" && "$2" "**/*" --secretlintrc "$3"' _ "$CHECKOUT" "$SECRETLINT" "$RC"
   timed checkout "$LEAKNODE" scan "$CHECKOUT" --no-git --format json -o /dev/null
@@ -163,6 +170,7 @@ sides = [
     ("history", "(b) leaknode scan REPO (full history)", log_p),
     ("secretlint", "(c) secretlint, checkout of HEAD", checkout),
     ("checkout", "(d) leaknode scan --no-git, checkout of HEAD", checkout),
+    ("gitlogcache", "(e) git log -p --all, 512 MiB delta cache", log_p),
 ]
 t = {label: times(label) for label, _, _ in sides}
 floor = t["gitlog"][0]
@@ -175,7 +183,8 @@ for label, name, size in sides:
     wall, cpu, all_ = t[label]
     print("| %s | %.2f | %.2f | %.1f | %.2f× | %s |" % (name, wall, cpu, size / 1e6 / wall, wall / floor, ", ".join("%.2f" % w for w in all_)))
 print()
-print("leaknode history ÷ git log -p floor: %.2f× the time (target: ≤ 2×)" % (t["history"][0] / floor))
+print("leaknode history ÷ git log -p floor: %.2f× the time (target: ≤ 2×); ÷ the floor with the same delta cache: %.2f×" % (
+    t["history"][0] / floor, t["history"][0] / t["gitlogcache"][0]))
 print("leaknode checkout ÷ secretlint: %.2f× the time (secretlint %.1f× slower)" % (t["checkout"][0] / t["secretlint"][0], t["secretlint"][0] / t["checkout"][0]))
 PY
 echo "report: $WORK/summary.md" >&2
