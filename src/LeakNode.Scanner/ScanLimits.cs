@@ -27,6 +27,16 @@ public sealed class ScanLimits
     /// <summary>Time allowed for one URL, connection to last byte. Default 30 seconds.</summary>
     public TimeSpan UrlTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Memory git may keep of decompressed delta bases while the history's blobs are read
+    /// (<c>core.deltaBaseCacheLimit</c> of the <c>git cat-file</c> the scan starts). Default 512 MiB, against git's
+    /// 96 MiB: a history read walks from file to file commit by commit, and with git's default every blob of a long
+    /// delta chain rebuilt its bases again; on the benchmark repository (bench/README.md, "Scanner throughput")
+    /// cat-file took 9.5 s of user CPU with 96 MiB, 3.3 s with 256 MiB and 2.0 s with 512 MiB. Git uses it only as far as
+    /// the repository needs.
+    /// </summary>
+    public long GitDeltaBaseCacheBytes { get; init; } = 512L * 1024 * 1024;
+
     /// <summary>Time allowed for cloning a remote repository. Default 10 minutes.</summary>
     public TimeSpan CloneTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }

@@ -87,8 +87,8 @@ public sealed partial class SecretScanner
     {
         if (_options.GitMirrorDirectory is { } mirror)
         {
-            var done = await Git.MirrorAsync(url, mirror, _options.Limits.CloneTimeout, Note, cancellationToken).ConfigureAwait(false);
-            Log.ScanStarted(_options.Logger, url, done == "fetched" ? "git mirror, fetched" : "git mirror, cloned");
+            var fetched = await Git.MirrorAsync(url, mirror, _options.Limits.CloneTimeout, Note, cancellationToken).ConfigureAwait(false);
+            Log.ScanStarted(_options.Logger, url, fetched ? "git mirror, fetched" : "git mirror, cloned");
             return await ScanGitAsync(url, mirror, cancellationToken).ConfigureAwait(false);
         }
         Log.ScanStarted(_options.Logger, url, "git clone");

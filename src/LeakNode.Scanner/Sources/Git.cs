@@ -98,8 +98,8 @@ internal static class Git
     /// half-written clone, HEAD or config overwritten) is cloned again beside it and swapped in, so a failed clone
     /// leaves the old mirror where it was.
     /// </summary>
-    /// <returns>What was done: <c>"fetched"</c> or <c>"cloned"</c>.</returns>
-    public static async Task<string> MirrorAsync(string url, string directory, TimeSpan timeout, Action<string> notice, CancellationToken cancellationToken)
+    /// <returns>True when an existing mirror was fetched into, false when the mirror was cloned.</returns>
+    public static async Task<bool> MirrorAsync(string url, string directory, TimeSpan timeout, Action<string> notice, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(directory);
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
@@ -114,7 +114,7 @@ internal static class Git
                     // force-pushed ones as they are now.
                     await RunTimedAsync(null, ["--git-dir=" + full, "fetch", "--prune", "--force", "--quiet", "origin"], timeout,
                         $"fetching {url} into {full}", "could not update the mirror of " + url, cancellationToken).ConfigureAwait(false);
-                    return "fetched";
+                    return true;
                 }
                 catch (ScanException e)
                 {
@@ -145,7 +145,7 @@ internal static class Git
         {
             DeleteDirectory(fresh);
         }
-        return "cloned";
+        return false;
     }
 
     private static bool LooksLikeGitDirectory(string directory) =>

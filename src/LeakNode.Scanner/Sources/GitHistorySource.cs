@@ -144,7 +144,8 @@ internal static class GitHistorySource
         using var log = Git.Start(repository,
             "-c", "core.quotePath=false", "log", "--stdin", "--topo-order", "--reverse", "-m", "--raw", "--no-renames",
             "--no-abbrev", "--no-color", "--format=format:\u0001%H\u001f%an\u001f%ae\u001f%aI\u001f%s");
-        using var catFile = Git.Start(repository, "cat-file", "--batch");
+        using var catFile = Git.Start(repository,
+            "-c", "core.deltaBaseCacheLimit=" + limits.GitDeltaBaseCacheBytes.ToString(CultureInfo.InvariantCulture), "cat-file", "--batch");
         var logErrors = log.StandardError.ReadToEndAsync(CancellationToken.None);
         var catFileErrors = catFile.StandardError.ReadToEndAsync(CancellationToken.None);
 
@@ -233,11 +234,18 @@ internal static class GitHistorySource
         Exception? failure = null;
         try
         {
-            foreach (var revision in revisions)
+            try
             {
-                log.StandardInput.Write(revision + "\n");
+                foreach (var revision in revisions)
+                {
+                    log.StandardInput.Write(revision + "\n");
+                }
+                log.StandardInput.Close();
             }
-            log.StandardInput.Close();
+            catch (IOException)
+            {
+                // git log refused the revisions and ended: its exit code and message say why, after the loop below.
+            }
 
             var seen = new HashSet<string>(StringComparer.Ordinal);
             DocumentOrigin? commit = null;
