@@ -224,7 +224,7 @@ internal sealed partial class AttackStore(CloudDatabase database, AttemptWatch a
     /// </summary>
     /// <remarks>
     /// Why not a statement an event (an <c>NpgsqlBatch</c> of single-row inserts, as before): each is parsed, planned
-    /// and routed to its partition on its own, which held ingest to ~8,500 events/s where SQLite does 20,000+
+    /// and routed to its partition on its own, which held ingest to ~8,500–11,000 events/s where SQLite does 20,000+
     /// (bench/README.md, "Rule propagation and event ingest"); the arrays put it at SQLite's pace. Binary <c>COPY</c>
     /// was not tried: it has no <c>ON CONFLICT</c>, so it would need a staging table made and dropped in every
     /// transaction (catalog churn at every group commit) to keep the duplicates out.
