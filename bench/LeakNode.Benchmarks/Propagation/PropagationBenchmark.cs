@@ -143,6 +143,12 @@ internal static class PropagationBenchmark
         {
             throw new InvalidOperationException($"stored {total} events of {streams * eventsPerStream}: the benchmark is wrong or the cloud lost events");
         }
+        // The stored counts the cloud answered are what its day and hour counts (the list's total) were given.
+        var listed = JsonSerializer.Deserialize<JsonElement>(await api.GetStringAsync($"/api/v1/attacks?limit=1&leakId={leakId}")).GetProperty("total").GetInt64();
+        if (listed != total)
+        {
+            throw new InvalidOperationException($"the cloud answered {total} events stored, its total says {listed}");
+        }
         return string.Create(CultureInfo.InvariantCulture, $"{total:N0} | {elapsed.TotalSeconds:0.00} s | {total / elapsed.TotalSeconds:N0}");
     }
 

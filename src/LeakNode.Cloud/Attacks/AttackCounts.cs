@@ -47,10 +47,10 @@ internal static class AttackCounts
         /// A level's keys in one fixed order: two transactions (two replicas' ingest) that update the same rows then
         /// take their row locks in the same order, and wait for each other instead of deadlocking.
         /// </summary>
-        public IEnumerable<object> Rows(int level) => _counts[level]
+        public List<(long Unit, string LeakId, string Action, string Type, long Events)> Rows(int level) => [.. _counts[level]
             .OrderBy(c => c.Key.Unit).ThenBy(c => c.Key.LeakId, StringComparer.Ordinal).ThenBy(c => c.Key.Action, StringComparer.Ordinal)
             .ThenBy(c => c.Key.Type, StringComparer.Ordinal)
-            .Select(c => new { c.Key.Unit, c.Key.LeakId, c.Key.Action, c.Key.Type, Events = c.Value });
+            .Select(c => (c.Key.Unit, c.Key.LeakId, c.Key.Action, c.Key.Type, c.Value))];
 
         public bool IsEmpty => _counts[0].Count == 0;
     }
@@ -64,12 +64,30 @@ internal static class AttackCounts
         for (var i = 0; i < Levels.Length; i++)
         {
             var (table, column) = (Levels[i].Table, Levels[i].Column);
+            var upsert = $"ON CONFLICT ({column}, leak_id, action, event_type) DO UPDATE SET events = {table}.events + excluded.events";
+            var rows = tally.Rows(i);
+            if (connection is Npgsql.NpgsqlConnection)
+            {
+                // One statement of column arrays: a statement a key is a round trip each to a server. The rows come out
+                // of unnest in array order, so the row locks are still taken in the tally's order.
+                await connection.ExecuteAsync(
+                    $"""
+                    INSERT INTO {table} ({column}, leak_id, action, event_type, events)
+                    SELECT * FROM unnest(@units::bigint[], @leakIds::text[], @actions::text[], @types::text[], @events::bigint[])
+                    {upsert}
+                    """,
+                    new
+                    {
+                        units = rows.Select(r => r.Unit).ToArray(), leakIds = rows.Select(r => r.LeakId).ToArray(), actions = rows.Select(r => r.Action).ToArray(),
+                        types = rows.Select(r => r.Type).ToArray(), events = rows.Select(r => r.Events).ToArray(),
+                    },
+                    transaction);
+                continue;
+            }
+            // SQLite: a statement a key is a call into the process, not a round trip.
             await connection.ExecuteAsync(
-                $"""
-                INSERT INTO {table} ({column}, leak_id, action, event_type, events) VALUES (@Unit, @LeakId, @Action, @Type, @Events)
-                ON CONFLICT ({column}, leak_id, action, event_type) DO UPDATE SET events = {table}.events + excluded.events
-                """,
-                tally.Rows(i), transaction);
+                $"INSERT INTO {table} ({column}, leak_id, action, event_type, events) VALUES (@Unit, @LeakId, @Action, @Type, @Events) {upsert}",
+                rows.Select(r => new { r.Unit, r.LeakId, r.Action, r.Type, r.Events }), transaction);
         }
     }
 

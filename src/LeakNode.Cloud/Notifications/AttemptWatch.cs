@@ -27,8 +27,9 @@ internal sealed class AttemptTally
 /// <summary>
 /// Finds, per ingest batch, the leaks attempted for the first time and those whose attempts went over a channel's
 /// rate. It keeps ingest fast by working per distinct leak of a batch, not per event: one insert into
-/// <c>leak_attempts</c> (whose conflict says "seen before") and one counter upsert per leak and minute in
-/// <c>attempt_minutes</c>, then, only when a channel watches a rate, one sum over the window per batch.
+/// <c>leak_attempts</c> per leak (whose conflict says "seen before") and one counter upsert per leak and minute in
+/// <c>attempt_minutes</c> (on PostgreSQL one statement of arrays for each table), then, only when a channel watches a
+/// rate, one sum over the window per batch.
 /// </summary>
 internal sealed class AttemptWatch(NotificationOutbox outbox, TimeProvider clock)
 {
@@ -42,22 +43,44 @@ internal sealed class AttemptWatch(NotificationOutbox outbox, TimeProvider clock
         {
             return false;
         }
-        var first = new List<string>();
-        foreach (var (leakId, newest) in tally.NewestByLeak)
+        // Both in one fixed order (leak, then minute): two replicas' batches that touch the same rows take their row
+        // locks in the same order, and wait for each other instead of deadlocking.
+        var leaks = tally.NewestByLeak.OrderBy(l => l.Key, StringComparer.Ordinal).ToList();
+        var minutes = tally.Minutes.OrderBy(m => m.Key.LeakId, StringComparer.Ordinal).ThenBy(m => m.Key.Minute).ToList();
+        const string FirstSql = "ON CONFLICT (leak_id) DO NOTHING";
+        const string MinuteSql = "ON CONFLICT (leak_id, minute) DO UPDATE SET attempts = attempt_minutes.attempts + excluded.attempts";
+        List<string> first;
+        if (connection is Npgsql.NpgsqlConnection)
         {
-            var inserted = await connection.ExecuteAsync(
-                "INSERT INTO leak_attempts (leak_id, first_at) VALUES (@leakId, @newest) ON CONFLICT (leak_id) DO NOTHING", new { leakId, newest }, transaction);
-            if (inserted > 0)
-            {
-                first.Add(leakId);
-            }
+            // A statement each, of column arrays: a statement a leak or a minute is a round trip each to a server.
+            // The conflict says "seen before", so the rows returned are the leaks attempted for the first time.
+            first = [.. await connection.QueryAsync<string>(
+                $"INSERT INTO leak_attempts (leak_id, first_at) SELECT * FROM unnest(@leakIds::text[], @newest::bigint[]) {FirstSql} RETURNING leak_id",
+                new { leakIds = leaks.Select(l => l.Key).ToArray(), newest = leaks.Select(l => l.Value).ToArray() }, transaction)];
+            await connection.ExecuteAsync(
+                $"INSERT INTO attempt_minutes (leak_id, minute, attempts) SELECT * FROM unnest(@leakIds::text[], @minutes::bigint[], @counts::bigint[]) {MinuteSql}",
+                new
+                {
+                    leakIds = minutes.Select(m => m.Key.LeakId).ToArray(), minutes = minutes.Select(m => m.Key.Minute).ToArray(),
+                    counts = minutes.Select(m => m.Count).ToArray(),
+                },
+                transaction);
         }
-        await connection.ExecuteAsync(
-            """
-            INSERT INTO attempt_minutes (leak_id, minute, attempts) VALUES (@LeakId, @Minute, @Count)
-            ON CONFLICT (leak_id, minute) DO UPDATE SET attempts = attempt_minutes.attempts + excluded.attempts
-            """,
-            tally.Minutes.Select(m => new { m.Key.LeakId, m.Key.Minute, m.Count }), transaction);
+        else
+        {
+            first = [];
+            foreach (var (leakId, newest) in leaks)
+            {
+                if (await connection.ExecuteAsync(
+                    $"INSERT INTO leak_attempts (leak_id, first_at) VALUES (@leakId, @newest) {FirstSql}", new { leakId, newest }, transaction) > 0)
+                {
+                    first.Add(leakId);
+                }
+            }
+            await connection.ExecuteAsync(
+                $"INSERT INTO attempt_minutes (leak_id, minute, attempts) VALUES (@LeakId, @Minute, @Count) {MinuteSql}",
+                minutes.Select(m => new { m.Key.LeakId, m.Key.Minute, m.Count }), transaction);
+        }
 
         var channels = (await IntegrationStore.EnabledAsync(connection, transaction))
             .Where(c => c.Events.Contains(NotificationKinds.AttemptFirst) || (c.RateCount > 0 && c.Events.Contains(NotificationKinds.AttemptRate)))

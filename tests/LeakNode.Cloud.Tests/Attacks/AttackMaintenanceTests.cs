@@ -190,6 +190,54 @@ public sealed class AttackMaintenanceTests
     }
 
     [Fact]
+    public async Task InsertBatch_EventTwiceInTheBatchAndOneAlreadyStored_StoresEachOnceAndCountsExactly()
+    {
+        // A batch over a day that has its partition and one that has none (400 days back: the default partition),
+        // holding events twice (the second copy says another leak: the first one sent is what is stored and counted)
+        // and events an earlier batch stored.
+        await using var cloud = await StartAsync(retentionDays: 0);
+        await FirstRunDoneAsync(cloud);
+        var store = cloud.Service<IAttackStore>();
+        var nodeId = await EnrollAsync(cloud);
+        var today = DateTimeOffset.FromUnixTimeMilliseconds(Today * AttackPartitions.DayMs).AddHours(1);
+        var old = today.AddDays(-400);
+        Assert.Equal((2, 0), await store.InsertBatchAsync(nodeId, [Attack("today-1", today), Attack("old-1", old)], CloudApi.Ct));
+
+        IncomingAttack[] batch =
+        [
+            Attack("today-2", today.AddSeconds(1)), Attack("today-2", today.AddSeconds(1), "lk_b"),
+            Attack("old-2", old.AddSeconds(2)), Attack("old-2", old.AddSeconds(2)),
+            Attack("today-1", today), Attack("old-1", old),
+            Attack("old-3", old.AddSeconds(3), "lk_b", "monitored"),
+        ];
+        Assert.Equal((3, 4), await store.InsertBatchAsync(nodeId, batch, CloudApi.Ct));
+        Assert.Equal((0, batch.Length), await store.InsertBatchAsync(nodeId, batch, CloudApi.Ct));
+
+        Assert.Equal(["today-2", "today-1", "old-3", "old-2", "old-1"], await AllIdsAsync(cloud));
+        Assert.Equal(5, await TotalAsync(cloud));
+        Assert.Equal(4, await TotalAsync(cloud, "&leakId=lk_a"));
+        Assert.Equal(1, await TotalAsync(cloud, "&leakId=lk_b"));
+        Assert.Equal(1, await TotalAsync(cloud, "&action=monitored"));
+        // Whole days (attack_days), a whole hour (attack_hours) and a part-hour (the events).
+        static string Range(DateTimeOffset from, DateTimeOffset to) => $"&from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}";
+        Assert.Equal(3, await TotalAsync(cloud, Range(old.AddHours(-1), old.AddHours(23))));
+        Assert.Equal(2, await TotalAsync(cloud, Range(today.AddHours(-1), today.AddHours(23))));
+        Assert.Equal(3, await TotalAsync(cloud, Range(old, old.AddHours(1))));
+        Assert.Equal(2, await TotalAsync(cloud, Range(old.AddSeconds(1), old.AddMinutes(1))));
+        Assert.Equal(5, await ReadAsync<long>(cloud, "SELECT CAST(SUM(events) AS BIGINT) FROM attack_days"));
+        Assert.Equal(5, await ReadAsync<long>(cloud, "SELECT CAST(SUM(events) AS BIGINT) FROM attack_hours"));
+        // The attempts notifications count: per leak, only what was stored.
+        Assert.Equal(4, await ReadAsync<long>(cloud, "SELECT CAST(SUM(attempts) AS BIGINT) FROM attempt_minutes WHERE leak_id = 'lk_a'"));
+        Assert.Equal(1, await ReadAsync<long>(cloud, "SELECT CAST(SUM(attempts) AS BIGINT) FROM attempt_minutes WHERE leak_id = 'lk_b'"));
+        Assert.Equal(2, await ReadAsync<long>(cloud, "SELECT COUNT(*) FROM leak_attempts"));
+        if (CloudHarness.PostgresServer is not null)
+        {
+            Assert.Equal(3, await ReadAsync<long>(cloud, $"SELECT COUNT(*) FROM {AttackPartitions.DefaultPartition}"));
+            Assert.Equal(2, await ReadAsync<long>(cloud, $"SELECT COUNT(*) FROM {AttackPartitions.Name(Today)}"));
+        }
+    }
+
+    [Fact]
     public async Task Partition_MadeForDayTheDefaultPartitionHasEventsOf_MovesThem_AndAResendStaysOnce()
     {
         await using var cloud = await StartAsync(retentionDays: 0, daysAhead: 1);

@@ -53,6 +53,30 @@ public sealed class AttackStoreTests
     }
 
     [Fact]
+    public async Task InsertBatch_SameEventsFromStreamsAtOnce_OneStreamStoresEach()
+    {
+        // Two streams hand in overlapping batches at once, often into one group commit: each event is stored by one of
+        // them and reported as a duplicate to the other, and the totals count it once.
+        await using var cloud = await CloudHarness.StartAsync();
+        var nodeId = await EnrollAsync(cloud);
+        var store = cloud.Service<IAttackStore>();
+        for (var round = 0; round < 20; round++)
+        {
+            var first = Enumerable.Range(0, 30).Select(i => Attack($"r{round}-{i}", i)).ToList();
+            var second = Enumerable.Range(10, 30).Select(i => Attack($"r{round}-{i}", i)).ToList();
+
+            var results = await Task.WhenAll(
+                Task.Run(() => store.InsertBatchAsync(nodeId, first, CloudApi.Ct), CloudApi.Ct),
+                Task.Run(() => store.InsertBatchAsync(nodeId, second, CloudApi.Ct), CloudApi.Ct));
+
+            Assert.Equal(40, results.Sum(r => r.Stored));
+            Assert.Equal(20, results.Sum(r => r.Duplicates));
+        }
+        var (_, page) = await cloud.Admin.GetJsonAsync("/api/v1/attacks?limit=1");
+        Assert.Equal(20 * 40, page.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
     public async Task InsertBatch_Resent_StoresEachEventOnce()
     {
         await using var cloud = await CloudHarness.StartAsync();
