@@ -93,7 +93,7 @@ public sealed partial class NodeApplication : IAsyncDisposable
             () => rules.Current?.TokenCount ?? 0,
             () => rules.Current?.LeakCount ?? 0,
             () => queue?.Count ?? 0);
-        queue = new EventQueue(settings.Events.QueueCapacity, metrics, shipped: settings.Cloud.Configured);
+        queue = new EventQueue(settings.Events.QueueCapacity, metrics);
 
         var proxy = BuildProxy(configuration, settings, rules, queue, metrics, logging);
         var logger = proxy.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LeakNode.Node");

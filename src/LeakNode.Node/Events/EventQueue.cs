@@ -5,21 +5,17 @@ namespace LeakNode.Node.Events;
 
 /// <summary>
 /// Attack events waiting for the cloud: bounded, oldest dropped first when full (and counted), read by the
-/// cloud shipper. A standalone node (no cloud to ship to) keeps nothing here: its events go to its log only, and
-/// nothing fills up or counts as dropped.
+/// cloud shipper. A standalone node's events also go to its log.
 /// </summary>
 internal sealed class EventQueue
 {
     private readonly Channel<AttackEvent> _channel;
-    private readonly bool _shipped;
     private int _count;
     private long _droppedUnreported;
     private long _dropped;
 
-    /// <param name="shipped">False for a standalone node: events are not kept for a cloud.</param>
-    public EventQueue(int capacity, NodeMetrics? metrics, bool shipped = true)
+    public EventQueue(int capacity, NodeMetrics? metrics)
     {
-        _shipped = shipped;
         _channel = Channel.CreateBounded<AttackEvent>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ =>
@@ -55,10 +51,6 @@ internal sealed class EventQueue
 
     public void Enqueue(AttackEvent attack)
     {
-        if (!_shipped)
-        {
-            return;
-        }
         Interlocked.Increment(ref _count);
         _channel.Writer.TryWrite(attack);
     }
