@@ -33,7 +33,14 @@ internal sealed record KnownToken(string LeakId, string Status, long CreatedAt)
 }
 
 /// <summary>Where a scan found a leak's token again, and the risk it computed for it.</summary>
-internal sealed record LeakSighting(string Kind, string? Url, string? Location, int Risk, IReadOnlyList<string> RiskReasons);
+internal sealed record LeakSighting(string Kind, string? Url, string? Location, int Risk, IReadOnlyList<string> RiskReasons)
+{
+    /// <summary>
+    /// The file part of <see cref="Location"/> (<c>config/.env:</c>): a place already known in the same file (an
+    /// earlier version of it, another line) counts as known. Null compares whole locations.
+    /// </summary>
+    public string? File { get; init; }
+}
 
 /// <summary>Fields a PATCH changes; null leaves a field as it is.</summary>
 internal sealed record LeakEdit(string? Name, string? Description, int? Risk);
@@ -379,10 +386,10 @@ internal sealed partial class LeakStore(
                 ?? throw new LeakRefusedException(notFound: true, $"no leak has id '{id}'");
             var known = await connection.ExecuteScalarAsync<long>(
                 """
-                SELECT COUNT(*) FROM leak_sources WHERE leak_id = @id AND kind = @Kind
-                  AND COALESCE(url, '') = COALESCE(@Url, '') AND COALESCE(location, '') = COALESCE(@Location, '')
+                SELECT COUNT(*) FROM leak_sources WHERE leak_id = @id AND kind = @Kind AND COALESCE(url, '') = COALESCE(@Url, '')
+                  AND (COALESCE(location, '') = COALESCE(@Location, '') OR (@file IS NOT NULL AND substr(location, 1, length(@file)) = @file))
                 """,
-                new { id, sighting.Kind, sighting.Url, sighting.Location }, transaction);
+                new { id, sighting.Kind, sighting.Url, sighting.Location, file = sighting.File }, transaction);
             var raise = row.RiskByUser == 0 && sighting.Risk > row.Risk;
             if (known > 0 && !raise)
             {

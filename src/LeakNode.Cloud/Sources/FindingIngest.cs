@@ -29,6 +29,7 @@ internal sealed partial class FindingIngest(LeakStore leaks, CloudConfiguration 
                 usable.Add((finding, fingerprint));
             }
         }
+        usable = OnePerFile(usable);
         var known = new Dictionary<string, KnownToken>(
             await leaks.FindTokensAsync(usable.Select(u => u.Fingerprint).ToList(), cancellationToken), StringComparer.Ordinal);
 
@@ -63,6 +64,21 @@ internal sealed partial class FindingIngest(LeakStore leaks, CloudConfiguration 
         return new FindingsResult(findings.Count, findings.Count - usable.Count, created.Count, updated.Count, leakIds);
     }
 
+    /// <summary>
+    /// One finding a token and file: a history scan reports a token once for every version of the file that holds it
+    /// (each version is another blob), and a leak needs the place that introduced it, not every later edit. The
+    /// earliest version is kept (the scanner reports history oldest first); the token is at HEAD if any version is.
+    /// </summary>
+    private static List<(ScannedFinding Finding, string Fingerprint)> OnePerFile(List<(ScannedFinding Finding, string Fingerprint)> findings) =>
+        findings.GroupBy(f => (f.Fingerprint, f.Finding.Path))
+            .Select(g =>
+            {
+                var first = g.OrderBy(f => f.Finding.Date ?? DateTimeOffset.MaxValue).First();
+                var atHead = g.Any(f => f.Finding.AtHead is true) ? true : g.Any(f => f.Finding.AtHead is false) ? false : (bool?)null;
+                return (first.Finding with { AtHead = atHead }, first.Fingerprint);
+            })
+            .ToList();
+
     private async Task FileGroupAsync(
         List<(ScannedFinding Finding, string Fingerprint, (int Score, IReadOnlyList<string> Reasons) Risk)> group, (int Score, IReadOnlyList<string> Reasons) risk,
         string sourceKind, string sourceUrl, Dictionary<string, KnownToken> known, HashSet<string> created, HashSet<string> updated, string actor,
@@ -74,7 +90,7 @@ internal sealed partial class FindingIngest(LeakStore leaks, CloudConfiguration 
         // Tokens some leak holds: this place becomes one more source of each such leak.
         foreach (var leakId in group.Where(g => known.ContainsKey(g.Fingerprint)).Select(g => known[g.Fingerprint].LeakId).Distinct(StringComparer.Ordinal))
         {
-            if (await leaks.AddSightingAsync(leakId, new LeakSighting(sourceKind, sourceUrl, location, risk.Score, risk.Reasons), actor, cancellationToken))
+            if (await leaks.AddSightingAsync(leakId, new LeakSighting(sourceKind, sourceUrl, location, risk.Score, risk.Reasons) { File = FileOf(first, sourceUrl) }, actor, cancellationToken))
             {
                 updated.Add(leakId);
             }
@@ -121,6 +137,10 @@ internal sealed partial class FindingIngest(LeakStore leaks, CloudConfiguration 
 
     private static (int Score, IReadOnlyList<string> Reasons) Score(ScannedFinding finding, string sourceKind, string sourceUrl, DateTimeOffset now) =>
         RiskScore.Compute(new RiskFacts(finding.Severity, finding.Kind, finding.Inventory, sourceKind, sourceUrl, finding.AtHead, finding.Date), now);
+
+    /// <summary>The file part of a location (<c>config/.env:</c>), so that a later version of the same file is not another place; null for a fetched document.</summary>
+    private static string? FileOf(ScannedFinding finding, string sourceUrl) =>
+        finding.Path.Length == 0 || finding.Path == sourceUrl ? null : finding.Path + ":";
 
     /// <summary>Where in the source: <c>path:line</c>, and the commit that introduced it (<c>config/.env:3@1a2b3c4d5e6f</c>).</summary>
     internal static string Location(ScannedFinding finding, string sourceUrl)

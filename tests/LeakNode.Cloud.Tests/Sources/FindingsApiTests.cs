@@ -66,6 +66,29 @@ public sealed class FindingsApiTests
     }
 
     [Fact]
+    public async Task Findings_TokenInEveryVersionOfAFile_IsOnePlace_TheVersionThatIntroducedIt()
+    {
+        await using var cloud = await CloudHarness.StartAsync();
+        var token = new SecretFactory(17).GitHubStyle("gh" + "p_");
+        var day = DateTimeOffset.UtcNow.AddDays(-10);
+
+        // A history scan reports the token once for each version of the file that holds it.
+        var first = await FileAsync(cloud.Admin, Repo,
+            Finding(token, ".env", 4, "c2", date: day.AddDays(1), atHead: true), Finding(token, ".env", 3, "c1", date: day, atHead: false));
+        Assert.Equal(1, first.GetProperty("newLeaks").GetInt32());
+        var leak = Assert.Single(await LeaksAsync(cloud.Admin));
+        Assert.Equal(".env:3@c1", Assert.Single(leak.GetProperty("sources").EnumerateArray()).Str("location"));
+        Assert.Contains(leak.GetProperty("risk").GetProperty("reasons").EnumerateArray(), r => r.GetString()!.StartsWith("still present at HEAD", StringComparison.Ordinal));
+
+        // A later rescan sees another edit of the same file: not a new place. Another file is.
+        var edited = await FileAsync(cloud.Admin, Repo, Finding(token, ".env", 9, "c7", date: day.AddDays(5)));
+        Assert.Equal(0, edited.GetProperty("updatedLeaks").GetInt32());
+        var copied = await FileAsync(cloud.Admin, Repo, Finding(token, "deploy/.env", 1, "c8", date: day.AddDays(6)));
+        Assert.Equal(1, copied.GetProperty("updatedLeaks").GetInt32());
+        Assert.Equal(2, Assert.Single(await LeaksAsync(cloud.Admin)).GetProperty("sources").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Findings_LeakMarkedFalse_IsNeverReopened_ClosedStaysClosed()
     {
         await using var cloud = await CloudHarness.StartAsync();
