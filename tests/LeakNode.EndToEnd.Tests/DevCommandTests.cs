@@ -23,7 +23,8 @@ public sealed partial class DevCommandTests
             string signIn;
             await using (var dev = LeakNodeProcess.Start(arguments))
             {
-                await dev.WaitForOutputAsync("LeakNode dev is running", TimeSpan.FromSeconds(90));
+                // The banner arrives a line at a time: wait for its last line, not its first.
+                await dev.WaitForOutputAsync("Start over:", TimeSpan.FromSeconds(90));
                 var (proxy, demoToken, vpatch, adminKey) = ParseBanner(dev.Output);
                 token = demoToken;
                 signIn = ConsoleSignIn(dev.Output);
@@ -51,7 +52,7 @@ public sealed partial class DevCommandTests
             // A second run continues: the same demo leak, still patched.
             await using (var again = LeakNodeProcess.Start(arguments))
             {
-                await again.WaitForOutputAsync("LeakNode dev is running", TimeSpan.FromSeconds(90));
+                await again.WaitForOutputAsync("Start over:", TimeSpan.FromSeconds(90));
                 var (proxy, demoToken, _, _) = ParseBanner(again.Output);
                 Assert.Equal(token, demoToken);
                 // The console's admin keeps the password the first run printed.
