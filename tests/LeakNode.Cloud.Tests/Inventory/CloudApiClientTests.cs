@@ -4,6 +4,7 @@ using LeakNode.Cloud.Tests.Support;
 using LeakNode.Scanner;
 using LeakNode.Scanner.Detection;
 using static LeakNode.Cloud.Tests.Inventory.InventoryTestKit;
+using LeakNode.Scanner.Tests.Support;
 
 namespace LeakNode.Cloud.Tests.Inventory;
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LeakNode.Cloud.Tests.Support;
@@ -68,20 +67,4 @@ internal static class InventoryTestKit
         }
         return string.Join(" | ", messages.EnumerateArray().Select(m => m.GetString()));
     }
-}
-
-/// <summary>A temporary folder of test files, deleted on dispose.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("leaknode-inventory-").FullName;
-
-    public string Write(string relative, string content)
-    {
-        var file = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, content, Encoding.UTF8);
-        return file;
-    }
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
 }
