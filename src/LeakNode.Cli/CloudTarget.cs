@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LeakNode.Cloud.Sources;
+using LeakNode.Scanner;
 
 namespace LeakNode.Cli;
 
@@ -18,16 +19,12 @@ internal static class CloudTarget
             return SourceKinds.WithoutCredentials(target);
         }
         var path = Path.GetFullPath(target);
-        if (!Directory.Exists(path) || !IsRepository(path))
+        if (!Directory.Exists(path) || !SecretScanner.IsGitRepository(path))
         {
             return path;
         }
         return RemoteOf(path) is { } remote ? SourceKinds.WithoutCredentials(remote) : new Uri(path).AbsoluteUri;
     }
-
-    private static bool IsRepository(string path) =>
-        Directory.Exists(Path.Combine(path, ".git")) || File.Exists(Path.Combine(path, ".git"))
-        || (File.Exists(Path.Combine(path, "HEAD")) && Directory.Exists(Path.Combine(path, "objects")));
 
     /// <summary>The repository's <c>origin</c> URL, or null when it has none (or git is not there to say).</summary>
     private static string? RemoteOf(string repository)

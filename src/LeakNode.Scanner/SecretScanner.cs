@@ -75,13 +75,20 @@ public sealed partial class SecretScanner
         return Order(findings.Select(f => f.Finding));
     }
 
-    internal static bool IsCloneUrl(string target) =>
+    /// <summary>
+    /// Whether <see cref="ScanAsync"/> clones <paramref name="target"/>: <c>file://</c>, <c>ssh://</c>, <c>git://</c>,
+    /// <c>git@host:path</c>, or http(s) ending in <c>.git</c>.
+    /// </summary>
+    public static bool IsCloneUrl(string target) =>
         target.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ||
         target.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase) ||
         target.StartsWith("git://", StringComparison.OrdinalIgnoreCase) ||
         (target.StartsWith("git@", StringComparison.Ordinal) && target.Contains(':', StringComparison.Ordinal)) ||
         ((target.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || target.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) &&
             target.TrimEnd('/').EndsWith(".git", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether <see cref="ScanAsync"/> reads <paramref name="path"/> as a git repository (a work tree or a bare one) through its history.</summary>
+    public static bool IsGitRepository(string path) => GitHistorySource.IsRepository(path);
 
     private async Task<ScanResult> ScanCloneAsync(string url, CancellationToken cancellationToken)
     {

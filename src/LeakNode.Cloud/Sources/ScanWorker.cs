@@ -179,7 +179,7 @@ internal sealed class SourceScanning(ScanningOptions options, CloudConfiguration
     /// </summary>
     internal static string TargetOf(string kind, string url)
     {
-        if (!SourceKinds.IsGit(kind) || !SourceKinds.IsHttp(url) || SourceKinds.IsCloneUrl(url))
+        if (!SourceKinds.IsGit(kind) || !SourceKinds.IsHttp(url) || SecretScanner.IsCloneUrl(url))
         {
             return url;
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using LeakNode.Scanner;
 
 namespace LeakNode.Cloud.Sources;
 
@@ -129,7 +130,7 @@ public static class SourceKinds
         {
             return Docker;
         }
-        return IsCloneUrl(url) ? Git : Web;
+        return SecretScanner.IsCloneUrl(url) ? Git : Web;
     }
 
     /// <summary>
@@ -163,13 +164,6 @@ public static class SourceKinds
 
     /// <summary>Whether the kind is read with git (a clone URL or a repository path).</summary>
     public static bool IsGit(string kind) => kind is Git or GitHub or GitLab or Bitbucket;
-
-    /// <summary>Whether a URL is a git clone URL: <c>ssh://</c>, <c>git://</c>, <c>git@host:path</c>, <c>file://</c>, or http(s) ending in <c>.git</c>.</summary>
-    public static bool IsCloneUrl(string url) =>
-        url.StartsWith("ssh://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("git://", StringComparison.OrdinalIgnoreCase)
-        || url.StartsWith("file://", StringComparison.OrdinalIgnoreCase)
-        || (url.Contains('@', StringComparison.Ordinal) && url.Contains(':', StringComparison.Ordinal) && !url.Contains("://", StringComparison.Ordinal))
-        || (IsHttp(url) && url.TrimEnd('/').EndsWith(".git", StringComparison.OrdinalIgnoreCase));
 
     public static bool IsHttp(string url) =>
         url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
