@@ -68,8 +68,7 @@ internal sealed partial class ScanWorker(
     {
         var runId = await sources.StartRunAsync(source, claimId, stoppingToken);
         var started = Stopwatch.GetTimestamp();
-        Log.Started(logger, runId, source.Id, source.Url, source.RequestedBy is null ? source.FirstScan ? "first" : "schedule" : "manual",
-            source.GitHeads.Count > 0 ? "incremental" : "full");
+        Log.Started(logger, runId, source.Id, source.Url, source.Cause, source.GitHeads.Count > 0 ? "incremental" : "full");
         using var scan = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         scan.CancelAfter(options.Timeout);
         var lost = false;

@@ -8,7 +8,14 @@ namespace LeakNode.Cloud.Sources;
 internal sealed record ValidSource(string Name, string Kind, string Url, string Schedule, TimeSpan? Interval, bool Enabled);
 
 /// <summary>A source a worker claimed to scan, with what the last scan left for this one.</summary>
-internal sealed record ClaimedSource(string Id, string Name, string Kind, string Url, string Schedule, IReadOnlyList<string> GitHeads, string? RequestedBy, bool FirstScan);
+internal sealed record ClaimedSource(string Id, string Name, string Kind, string Url, string Schedule, IReadOnlyList<string> GitHeads, string? RequestedBy, bool FirstScan)
+{
+    /// <summary>Why this scan runs: <c>manual</c> (asked for), <c>first</c>, or <c>schedule</c>.</summary>
+    public string Cause => RequestedBy is not null ? "manual" : FirstScan ? "first" : "schedule";
+
+    /// <summary>Who the run is recorded for: the one who asked, else the scheduler.</summary>
+    public string Actor => RequestedBy ?? "scheduler";
+}
 
 /// <summary>How a scan ended, for <see cref="SourceStore.FinishAsync"/>.</summary>
 internal sealed record ScanOutcome(bool Succeeded, long Documents, long Bytes, int Findings, int NewLeaks, int UpdatedLeaks, IReadOnlyList<string>? GitHeads, string? Error)
@@ -212,7 +219,6 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
     {
         var now = Ids.Now(clock);
         var runId = Ids.New("run_");
-        var (trigger, actor) = source.RequestedBy is { } requester ? ("manual", requester) : source.FirstScan ? ("first", "scheduler") : ("schedule", "scheduler");
         return database.WriteAsync(async (connection, transaction) =>
         {
             await connection.ExecuteAsync(
@@ -223,7 +229,7 @@ internal sealed class SourceStore(CloudDatabase database, ScanningOptions option
                 INSERT INTO scan_runs (id, source_id, cause, actor, status, started_at, finished_at, incremental, documents, bytes, findings, new_leaks, updated_leaks, error)
                 VALUES (@runId, @id, @trigger, @actor, 'running', @now, NULL, @incremental, 0, 0, 0, 0, 0, NULL)
                 """,
-                new { runId, id = source.Id, trigger, actor, now, incremental = source.GitHeads.Count > 0 ? 1 : 0 }, transaction);
+                new { runId, id = source.Id, trigger = source.Cause, actor = source.Actor, now, incremental = source.GitHeads.Count > 0 ? 1 : 0 }, transaction);
             await connection.ExecuteAsync(
                 "UPDATE scan_sources SET last_run_id = @runId, requested_by = NULL WHERE id = @id AND claim_id = @claimId",
                 new { runId, id = source.Id, claimId }, transaction);
